@@ -1,0 +1,41 @@
+#include "oasis/status.h"
+
+#include <array>
+#include <string_view>
+
+namespace oasis {
+
+namespace {
+
+constexpr std::array<std::pair<Code, const char*>, 9> kNames{{
+    {Code::ok, "ok"},
+    {Code::invalid_argument, "invalid_argument"},
+    {Code::not_found, "not_found"},
+    {Code::conflict, "conflict"},
+    {Code::unavailable, "unavailable"},
+    {Code::timeout, "timeout"},
+    {Code::permission_denied, "permission_denied"},
+    {Code::io_error, "io_error"},
+    {Code::internal, "internal"},
+}};
+
+}  // namespace
+
+const char* code_name(Code code) {
+    for (const auto& [c, name] : kNames)
+        if (c == code) return name;
+    return "internal";
+}
+
+Code code_from_name(std::string_view name) {
+    for (const auto& [c, n] : kNames)
+        if (name == n) return c;
+    return Code::internal;
+}
+
+Status Status::with_context(std::string_view context) const {
+    if (ok()) return *this;
+    return Status(code_, std::string(context) + ": " + message_);
+}
+
+}  // namespace oasis
