@@ -1,0 +1,155 @@
+// Bus: the only door to NATS. Roles see subjects, bytes and Status values;
+// no nats.c type or call leaves liboasis (see docs/architecture.md).
+//
+// Thread safety: every Bus method may be called from any thread, including
+// from inside a handler. Handlers run on NATS delivery threads; a handler
+// must not block for long, and must never throw (an escaping exception is
+// caught, logged and dropped at the C boundary).
+#pragma once
+
+#include "oasis/status.h"
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace oasis {
+
+struct BusOptions {
+    std::vector<std::string> urls{"nats://127.0.0.1:4222"};
+    std::string name;          // shown by nats-server as the connection name
+    std::string inbox_prefix;  // own reply-inbox prefix, e.g. "_I.agent-1"; empty: default
+    // Keep trying the first connect in the background instead of failing
+    // (agents start before NATS does).
+    bool retry_initial_connect = false;
+    // Called with "disconnected", "reconnected" or "closed". May run after
+    // the Bus is gone only if the callable says so itself; keep it cheap.
+    std::function<void(std::string_view event)> on_state;
+};
+
+// One message, copied out of the NATS library so it may be kept.
+struct Message {
+    std::string subject;
+    std::string data;
+    std::string reply;
+    std::uint64_t stream_seq = 0;  // set for messages read from a stream
+    std::int64_t time_ms = 0;      // stream timestamp, for messages read from a stream
+};
+
+using MessageHandler = std::function<void(Message&&)>;
+
+// Ends its subscription when destroyed. After the destructor returns the
+// handler is not running and never runs again, except when the destructor
+// is called from inside that same handler (then it returns at once).
+class Subscription {
+public:
+    virtual ~Subscription() = default;
+};
+
+struct StreamSpec {
+    std::string name;
+    std::vector<std::string> subjects;
+    std::chrono::seconds max_age{0};  // 0: keep forever
+    std::int64_t max_bytes = -1;
+    std::int64_t max_msgs = -1;
+    std::int64_t max_msgs_per_subject = -1;
+    std::int32_t max_msg_size = -1;
+    bool memory = false;
+};
+
+struct StreamState {
+    std::uint64_t first_seq = 0;
+    std::uint64_t last_seq = 0;
+    std::uint64_t msgs = 0;
+};
+
+struct PublishOptions {
+    std::string msg_id;  // de-duplication id within the stream's window
+    // Accept the message only when the stream holds none on its subject:
+    // the first writer wins, later ones get Code::conflict.
+    bool only_if_subject_empty = false;
+};
+
+// Where a stream follower starts.
+enum class Replay { all, last_per_subject, new_only };
+
+class Bus {
+public:
+    // Connects (or, with retry_initial_connect, starts connecting). Fails
+    // with Code::unavailable and a hint when NATS cannot be reached.
+    static Result<std::unique_ptr<Bus>> connect(const BusOptions& options);
+    ~Bus();
+
+    Bus(const Bus&) = delete;
+    Bus& operator=(const Bus&) = delete;
+
+    // --- core NATS ---
+    Status publish(std::string_view subject, std::string_view data);
+    Status publish_request(std::string_view subject, std::string_view reply,
+                           std::string_view data);
+    // Sends a request and waits for one reply. No subscriber at all gives
+    // Code::unavailable at once; no answer in time gives Code::timeout.
+    Result<Message> request(std::string_view subject, std::string_view data,
+                            std::chrono::milliseconds timeout);
+    // Subscribes; with a non-empty queue group, one member gets each message.
+    Result<std::unique_ptr<Subscription>> subscribe(std::string_view subject,
+                                                    std::string_view queue_group,
+                                                    MessageHandler handler);
+    Status flush(std::chrono::milliseconds timeout);
+    std::string new_inbox();
+    // Largest payload the server accepts, in bytes.
+    std::int64_t max_payload() const;
+    bool connected() const;
+
+    // --- JetStream ---
+    // Creates the stream, or updates it to `spec` when it exists.
+    Status ensure_stream(const StreamSpec& spec);
+    // Creates a key-value bucket (a stream "KV_<bucket>") if it is missing.
+    Status ensure_kv_bucket(std::string_view bucket, int history);
+    // Publishes and waits for the stream's ack; returns the sequence.
+    // Retries while JetStream has no leader (NO_RESPONDERS) or times out,
+    // up to `patience`. A duplicate msg_id returns the original sequence.
+    Result<std::uint64_t> js_publish(std::string_view subject, std::string_view data,
+                                     const PublishOptions& options = {},
+                                     std::chrono::milliseconds patience =
+                                         std::chrono::seconds(10));
+    // Publishes many messages without waiting for each ack, then waits for
+    // all of them. Returns how many were not acknowledged in time.
+    Result<std::size_t> js_publish_all(
+        const std::vector<std::pair<std::string, std::string>>& messages,
+        std::chrono::milliseconds timeout);
+    // Direct reads (no consumer is created). Code::not_found when absent.
+    Result<Message> get_last(std::string_view stream, std::string_view subject);
+    Result<Message> get_next(std::string_view stream, std::string_view subject_filter,
+                             std::uint64_t from_seq);
+    Result<Message> get_seq(std::string_view stream, std::uint64_t seq);
+    Result<StreamState> stream_state(std::string_view stream);
+    Status purge_subject(std::string_view stream, std::string_view subject);
+    Status delete_stream(std::string_view stream);
+    // Follows a stream with an ordered consumer: replays what is stored (per
+    // `replay`), then delivers new messages as they are stored.
+    Result<std::unique_ptr<Subscription>> follow(std::string_view stream,
+                                                 std::string_view subject_filter, Replay replay,
+                                                 MessageHandler handler);
+
+    // --- key-value (buckets made by ensure_kv_bucket) ---
+    Status kv_put(std::string_view bucket, std::string_view key, std::string_view value);
+    Result<std::string> kv_get(std::string_view bucket, std::string_view key);
+
+    struct Impl;
+
+private:
+    explicit Bus(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+// Releases the NATS library's threads; call once at process exit, after
+// every Bus is destroyed, never from a handler.
+void shutdown_bus_library();
+
+}  // namespace oasis

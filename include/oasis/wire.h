@@ -1,0 +1,209 @@
+// The messages the roles exchange over NATS, and their subjects.
+//
+// Every payload is one JSON object with "api": kApiVersion. Decoders accept
+// unknown fields (a newer peer may add some) but reject wrong types, missing
+// required fields and out-of-range values with Code::invalid_argument and a
+// message that names the field. Encoders never fail.
+#pragma once
+
+#include "oasis/facts.h"
+#include "oasis/status.h"
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oasis::wire {
+
+inline constexpr int kApiVersion = 1;
+
+// Streams. Control subjects (oasis.ctl.>) are never captured by a stream.
+inline constexpr const char* kTaskStream = "OASIS_TASKS";           // oasis.task.>
+inline constexpr const char* kResultStream = "OASIS_RESULTS";       // oasis.result.>
+inline constexpr const char* kBatchStream = "OASIS_BATCHES";        // oasis.batch.>
+inline constexpr const char* kHeartbeatStream = "OASIS_HEARTBEATS"; // oasis.hb.>
+inline constexpr const char* kAgentOverrideBucket = "oasis_agent_overrides";
+// Every server answers control requests in this queue group.
+inline constexpr const char* kControlQueue = "oasis-servers";
+
+std::string task_subject(std::string_view agent_id);
+std::string result_subject(std::string_view batch_id, std::string_view agent_id);
+std::string results_of_batch_subject(std::string_view batch_id);  // oasis.result.<b>.>
+std::string heartbeat_subject(std::string_view agent_id);
+std::string batch_subject(std::string_view batch_id);
+std::string control_subject(std::string_view group, std::string_view verb);
+
+// Milliseconds since the Unix epoch, the only time unit on the wire.
+std::int64_t now_ms();
+
+// --- agents ---------------------------------------------------------------
+
+// What an agent says about itself in every heartbeat.
+struct AgentInfo {
+    std::string id;
+    StringMap labels;
+    std::vector<std::string> groups;
+    StringMap facts;
+    std::string version;
+    std::int64_t started_at_ms = 0;
+    int heartbeat_interval_sec = 30;
+};
+
+// The server's view of an agent: what it said, plus liveness and the
+// operator's overrides already applied to labels and groups.
+struct AgentStatus {
+    AgentInfo info;
+    bool online = false;
+    std::int64_t last_seen_ms = 0;
+};
+
+// Labels and groups set by `oasis agent set`; they replace what the agent
+// reports, and survive its restarts.
+struct AgentOverride {
+    std::optional<StringMap> labels;
+    std::optional<std::vector<std::string>> groups;
+};
+
+// --- tasks and results ----------------------------------------------------
+
+enum class TaskKind { exec, cancel };
+
+struct Task {
+    std::string task_id;  // unique per (batch, agent)
+    TaskKind kind = TaskKind::exec;
+    std::string batch_id;
+    std::string agent_id;
+    std::vector<std::string> argv;  // exec only
+    int timeout_sec = 60;
+    std::int64_t created_at_ms = 0;
+    // The task is refused when it has not started by then.
+    std::int64_t start_by_ms = 0;
+};
+
+// The final state of one node's part of a batch. Once written it never
+// changes: the result stream accepts only the first result per subject.
+enum class NodeState { succeeded, failed, timed_out, cancelled, unreachable, refused };
+
+const char* node_state_name(NodeState state);
+std::optional<NodeState> node_state_from_name(std::string_view name);
+inline constexpr std::size_t kNodeStateCount = 6;
+
+struct Output {
+    std::string data;  // raw bytes, possibly cut at the agent's cap
+    std::uint64_t total_bytes = 0;
+    bool truncated = false;
+};
+
+struct TaskResult {
+    std::string batch_id;
+    std::string agent_id;
+    NodeState state = NodeState::failed;
+    int exit_code = -1;  // -1 when the process did not exit by itself
+    int signal = 0;
+    Output out;
+    Output err;
+    std::int64_t started_at_ms = 0;
+    std::int64_t duration_ms = 0;
+    std::string error;        // why, for every state but succeeded
+    std::string reported_by;  // "agent" or "server"
+};
+
+// --- batches --------------------------------------------------------------
+
+struct Batch {
+    std::string batch_id;
+    std::string kind = "exec";
+    std::vector<std::string> argv;
+    std::string selector;
+    std::vector<std::string> targets;
+    int timeout_sec = 60;
+    std::int64_t created_at_ms = 0;
+    std::int64_t start_by_ms = 0;
+    bool cancel_requested = false;
+    // Every target has its final state; the record is rewritten once with
+    // this set, so a restarted server need not look at the batch again.
+    bool done = false;
+};
+
+// When the server gives up on a node that has not answered.
+std::int64_t batch_expiry_ms(const Batch& batch);
+
+// A batch with what is known of its results.
+struct BatchReport {
+    Batch batch;
+    std::vector<TaskResult> results;      // one per node that has finished
+    std::vector<std::string> pending;     // targets with no final state yet
+    std::array<std::size_t, kNodeStateCount> counts{};
+};
+
+// --- control requests and replies -----------------------------------------
+
+struct AgentListRequest { std::string selector; };  // empty: every agent
+struct AgentListReply { std::vector<AgentStatus> agents; };
+struct AgentSetRequest { std::string agent_id; AgentOverride change; };
+struct ExecRunRequest {
+    std::string selector;
+    std::vector<std::string> argv;
+    int timeout_sec = 60;
+};
+struct ExecRunReply {
+    Batch batch;
+    std::vector<std::string> offline;  // targets that were offline: queued
+};
+struct BatchIdRequest { std::string batch_id; };
+struct ExecListRequest { int limit = 20; };
+struct ExecListReply { std::vector<BatchReport> batches; };  // results left empty
+struct ExecCancelReply { std::string batch_id; std::size_t cancelled = 0; };
+
+// Encoders.
+std::string encode(const AgentInfo& v);
+std::string encode(const AgentOverride& v);
+std::string encode(const Task& v);
+std::string encode(const TaskResult& v);
+std::string encode(const Batch& v);
+std::string encode(const AgentListRequest& v);
+std::string encode(const AgentListReply& v);
+std::string encode(const AgentSetRequest& v);
+std::string encode(const AgentStatus& v);
+std::string encode(const ExecRunRequest& v);
+std::string encode(const ExecRunReply& v);
+std::string encode(const BatchIdRequest& v);
+std::string encode(const BatchReport& v);
+std::string encode(const ExecListRequest& v);
+std::string encode(const ExecListReply& v);
+std::string encode(const ExecCancelReply& v);
+// {"api":1,"error":{"code":"not_found","message":"..."}}
+std::string encode_error(const Status& status);
+
+// Decoders. A reply that carries "error" decodes to that error's Status.
+Result<AgentInfo> decode_agent_info(std::string_view json);
+Result<AgentOverride> decode_agent_override(std::string_view json);
+Result<Task> decode_task(std::string_view json);
+Result<TaskResult> decode_task_result(std::string_view json);
+Result<Batch> decode_batch(std::string_view json);
+Result<AgentListRequest> decode_agent_list_request(std::string_view json);
+Result<AgentListReply> decode_agent_list_reply(std::string_view json);
+Result<AgentSetRequest> decode_agent_set_request(std::string_view json);
+Result<AgentStatus> decode_agent_status(std::string_view json);
+Result<ExecRunRequest> decode_exec_run_request(std::string_view json);
+Result<ExecRunReply> decode_exec_run_reply(std::string_view json);
+Result<BatchIdRequest> decode_batch_id_request(std::string_view json);
+Result<BatchReport> decode_batch_report(std::string_view json);
+Result<ExecListRequest> decode_exec_list_request(std::string_view json);
+Result<ExecListReply> decode_exec_list_reply(std::string_view json);
+Result<ExecCancelReply> decode_exec_cancel_reply(std::string_view json);
+
+// Limits every decoder and the CLI enforce.
+inline constexpr int kMaxTimeoutSec = 7 * 24 * 3600;
+inline constexpr std::size_t kMaxArgvBytes = 128 * 1024;
+inline constexpr std::size_t kMaxSelectorBytes = 64 * 1024;
+
+// Batch ids look like "b-1a2b3c4d5e6f"; checks the shape a subject needs.
+bool is_valid_batch_id(std::string_view id);
+std::string new_batch_id();
+
+}  // namespace oasis::wire

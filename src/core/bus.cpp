@@ -1,0 +1,296 @@
+// Bus: connection, core publish/subscribe and request-reply over nats.c.
+#include "oasis/bus.h"
+
+#include "bus_impl.h"
+#include "oasis/log.h"
+
+#include <cstring>
+
+namespace oasis {
+
+namespace {
+
+void on_disconnected(natsConnection*, void* closure) {
+    log::warn("bus", "nats.disconnected");
+    static_cast<ConnectionEvents*>(closure)->fire("disconnected");
+}
+
+void on_reconnected(natsConnection* nc, void* closure) {
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    log::info("bus", "nats.reconnected", {{"url", url}});
+    static_cast<ConnectionEvents*>(closure)->fire("reconnected");
+}
+
+void on_closed(natsConnection*, void* closure) {
+    static_cast<ConnectionEvents*>(closure)->fire("closed");
+}
+
+// Errors nats.c reports only asynchronously: permission violations, slow
+// consumers, missed heartbeats of ordered consumers.
+void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void*) {
+    const char* subject = sub ? natsSubscription_GetSubject(sub) : nullptr;
+    log::error("bus", "nats.async_error",
+               {{"status", natsStatus_GetText(err)},
+                {"detail", nats_GetLastError(nullptr) ? nats_GetLastError(nullptr) : ""},
+                {"subject", subject ? subject : ""}});
+}
+
+std::string hint_for_connect(natsStatus s, const std::string& detail) {
+    if (s == NATS_NO_SERVER)
+        return "no NATS server answers there; start nats-server (with -js) or fix [nats] url";
+    if (s == NATS_PROTOCOL_ERROR && detail.find("PONG") != std::string::npos)
+        return "the server closed the connection during the handshake; it probably requires a "
+               "client certificate ([tls] certs_dir)";
+    if (s == NATS_SSL_ERROR) return "TLS failed: " + detail;
+    return detail;
+}
+
+}  // namespace
+
+void ConnectionEvents::fire(std::string_view event) {
+    std::function<void(std::string_view)> f;
+    {
+        std::lock_guard lock(mu);
+        f = on_state;
+    }
+    try {
+        if (f) f(event);
+    } catch (...) {
+    }
+}
+
+Status nats_status(natsStatus s, std::string_view what, jsErrCode js_err) {
+    if (s == NATS_OK) return {};
+    const char* last = nats_GetLastError(nullptr);
+    std::string detail = last && *last ? last : natsStatus_GetText(s);
+    std::string msg = std::string(what) + ": " + detail;
+    switch (s) {
+    case NATS_TIMEOUT: return error(Code::timeout, msg);
+    case NATS_NOT_FOUND: return error(Code::not_found, msg);
+    case NATS_NO_RESPONDERS:
+    case NATS_NO_SERVER:
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_STALE_CONNECTION: return error(Code::unavailable, msg);
+    case NATS_NOT_PERMITTED: return error(Code::permission_denied, msg);
+    case NATS_INVALID_ARG:
+    case NATS_INVALID_SUBJECT:
+    case NATS_MAX_PAYLOAD: return error(Code::invalid_argument, msg);
+    default: break;
+    }
+    if (js_err == JSStreamWrongLastSequenceErr ||
+        detail.find("wrong last sequence") != std::string::npos)
+        return error(Code::conflict, msg);
+    if (js_err == JSStreamNotFoundErr) return error(Code::not_found, msg);
+    return error(Code::unavailable, msg);
+}
+
+Message copy_message(natsMsg* msg) {
+    Message m;
+    m.subject = natsMsg_GetSubject(msg);
+    if (const char* data = natsMsg_GetData(msg))
+        m.data.assign(data, static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+    if (const char* reply = natsMsg_GetReply(msg)) m.reply = reply;
+    return m;
+}
+
+void* new_subscription_closure(const std::shared_ptr<SubscriptionState>& state) {
+    return new std::shared_ptr<SubscriptionState>(state);
+}
+
+void on_subscription_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    auto& state = **static_cast<std::shared_ptr<SubscriptionState>*>(closure);
+    Message m = copy_message(msg);
+    if (state.from_stream) {
+        jsMsgMetaData* meta = nullptr;
+        if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+            m.stream_seq = meta->Sequence.Stream;
+            m.time_ms = meta->Timestamp / 1000000;
+            jsMsgMetaData_Destroy(meta);
+        }
+    }
+    natsMsg_Destroy(msg);
+
+    state.delivering.store(std::this_thread::get_id());
+    try {
+        state.handler(std::move(m));
+    } catch (const std::exception& e) {
+        log::error("bus", "handler.exception", {{"what", e.what()}});
+    } catch (...) {
+        log::error("bus", "handler.exception", {{"what", "unknown"}});
+    }
+    state.delivering.store(std::thread::id());
+}
+
+void on_subscription_complete(void* closure) {
+    auto* holder = static_cast<std::shared_ptr<SubscriptionState>*>(closure);
+    {
+        auto& state = **holder;
+        std::lock_guard lock(state.mu);
+        state.complete = true;
+        state.cv.notify_all();
+    }
+    delete holder;
+}
+
+NatsSubscription::~NatsSubscription() {
+    natsSubscription_Unsubscribe(sub_);
+    if (state_->delivering.load() != std::this_thread::get_id()) {
+        std::unique_lock lock(state_->mu);
+        state_->cv.wait_for(lock, std::chrono::seconds(5), [&] { return state_->complete; });
+    }
+    natsSubscription_Destroy(sub_);
+}
+
+Bus::Bus(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Bus::~Bus() {
+    {
+        std::lock_guard lock(impl_->events->mu);
+        impl_->events->on_state = nullptr;
+    }
+    if (impl_->js) jsCtx_Destroy(impl_->js);
+    if (impl_->nc) {
+        natsConnection_Close(impl_->nc);
+        natsConnection_Destroy(impl_->nc);
+    }
+}
+
+Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
+    auto* events = new ConnectionEvents;  // never freed; see ConnectionEvents
+    events->on_state = options.on_state;
+
+    natsOptions* opts = nullptr;
+    if (auto s = natsOptions_Create(&opts); s != NATS_OK) return nats_status(s, "nats options");
+    std::vector<const char*> urls;
+    for (const auto& u : options.urls) urls.push_back(u.c_str());
+    natsStatus s = natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()));
+    if (s == NATS_OK && !options.name.empty()) s = natsOptions_SetName(opts, options.name.c_str());
+    if (s == NATS_OK && !options.inbox_prefix.empty())
+        s = natsOptions_SetCustomInboxPrefix(opts, options.inbox_prefix.c_str());
+    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
+    if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
+    if (s == NATS_OK) s = natsOptions_SetReconnectJitter(opts, 250, 1000);
+    if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(opts, 32 * 1024 * 1024);
+    if (s == NATS_OK) s = natsOptions_SetPingInterval(opts, 10000);
+    if (s == NATS_OK) s = natsOptions_SetTimeout(opts, 5000);
+    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, on_disconnected, events);
+    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, on_reconnected, events);
+    if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, on_closed, events);
+    if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, on_async_error, nullptr);
+    if (s == NATS_OK && options.retry_initial_connect)
+        s = natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+    if (s != NATS_OK) {
+        natsOptions_Destroy(opts);
+        return nats_status(s, "nats options");
+    }
+
+    auto impl = std::make_unique<Impl>();
+    impl->events = events;
+    impl->inbox_prefix = options.inbox_prefix;
+    s = natsConnection_Connect(&impl->nc, opts);
+    natsOptions_Destroy(opts);
+    if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;  // retry_initial_connect: goes on in background
+    if (s != NATS_OK) {
+        const char* last = nats_GetLastError(nullptr);
+        std::string detail = last ? last : natsStatus_GetText(s);
+        std::string where = options.urls.empty() ? "" : options.urls.front();
+        return error(Code::unavailable,
+                     "cannot connect to NATS at " + where + ": " + hint_for_connect(s, detail));
+    }
+
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = 5000;
+    if (s = natsConnection_JetStream(&impl->js, impl->nc, &jo); s != NATS_OK) {
+        natsConnection_Destroy(impl->nc);
+        return nats_status(s, "jetstream context");
+    }
+    return std::unique_ptr<Bus>(new Bus(std::move(impl)));
+}
+
+Status Bus::publish(std::string_view subject, std::string_view data) {
+    std::string subj(subject);
+    natsStatus s = natsConnection_Publish(impl_->nc, subj.c_str(), data.data(),
+                                          static_cast<int>(data.size()));
+    return nats_status(s, "publish to " + subj);
+}
+
+Status Bus::publish_request(std::string_view subject, std::string_view reply,
+                            std::string_view data) {
+    std::string subj(subject), rep(reply);
+    natsStatus s = natsConnection_PublishRequest(impl_->nc, subj.c_str(), rep.c_str(), data.data(),
+                                                 static_cast<int>(data.size()));
+    return nats_status(s, "publish to " + subj);
+}
+
+Result<Message> Bus::request(std::string_view subject, std::string_view data,
+                             std::chrono::milliseconds timeout) {
+    std::string subj(subject);
+    natsMsg* reply = nullptr;
+    natsStatus s = natsConnection_Request(&reply, impl_->nc, subj.c_str(), data.data(),
+                                          static_cast<int>(data.size()), timeout.count());
+    if (s != NATS_OK) return nats_status(s, "request on " + subj);
+    Message m = copy_message(reply);
+    natsMsg_Destroy(reply);
+    return m;
+}
+
+Result<std::unique_ptr<Subscription>> Bus::subscribe(std::string_view subject,
+                                                     std::string_view queue_group,
+                                                     MessageHandler handler) {
+    auto state = std::make_shared<SubscriptionState>();
+    state->handler = std::move(handler);
+    void* closure = new_subscription_closure(state);
+    std::string subj(subject), queue(queue_group);
+
+    natsSubscription* sub = nullptr;
+    natsStatus s = queue.empty()
+                       ? natsConnection_Subscribe(&sub, impl_->nc, subj.c_str(),
+                                                  on_subscription_message, closure)
+                       : natsConnection_QueueSubscribe(&sub, impl_->nc, subj.c_str(),
+                                                       queue.c_str(), on_subscription_message,
+                                                       closure);
+    if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(sub, on_subscription_complete, closure);
+    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(sub, 1 << 20, 1 << 30);
+    if (s != NATS_OK) {
+        Status st = nats_status(s, "subscribe to " + subj);
+        if (sub) {
+            natsSubscription_Unsubscribe(sub);
+            natsSubscription_Destroy(sub);
+        }
+        return st;  // the closure leaks only on this rare path; see on_subscription_complete
+    }
+    return std::unique_ptr<Subscription>(new NatsSubscription(sub, state));
+}
+
+Status Bus::flush(std::chrono::milliseconds timeout) {
+    return nats_status(natsConnection_FlushTimeout(impl_->nc, timeout.count()), "flush");
+}
+
+std::string Bus::new_inbox() {
+    if (!impl_->inbox_prefix.empty()) {
+        natsInbox* inbox = nullptr;
+        natsInbox_Create(&inbox);
+        std::string tail = inbox ? inbox : "";
+        natsInbox_Destroy(inbox);
+        auto dot = tail.rfind('.');
+        return impl_->inbox_prefix + "." + tail.substr(dot == std::string::npos ? 0 : dot + 1);
+    }
+    natsInbox* inbox = nullptr;
+    natsInbox_Create(&inbox);
+    std::string out = inbox ? inbox : "";
+    natsInbox_Destroy(inbox);
+    return out;
+}
+
+std::int64_t Bus::max_payload() const { return natsConnection_GetMaxPayload(impl_->nc); }
+
+bool Bus::connected() const {
+    return natsConnection_Status(impl_->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+void shutdown_bus_library() { nats_CloseAndWait(2000); }
+
+}  // namespace oasis

@@ -1,0 +1,70 @@
+// The private half of Bus: nats.c handles and the helpers both bus files share.
+#pragma once
+
+#include "oasis/bus.h"
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace oasis {
+
+// Turns a nats.c status into a Status that says what failed ("what") and,
+// where the cause is known, what to do.
+Status nats_status(natsStatus s, std::string_view what, jsErrCode js_err = jsErrCode(0));
+
+// Copies a nats.c message (its subject, data and reply) into a Message.
+Message copy_message(natsMsg* msg);
+
+// State shared between a Subscription and the nats.c callbacks of its
+// subscription. Lives until both the owner and the library are done with it.
+struct SubscriptionState {
+    MessageHandler handler;
+    bool from_stream = false;  // read stream metadata off each message
+    std::mutex mu;
+    std::condition_variable cv;
+    bool complete = false;  // the library will not call the handler again
+    std::atomic<std::thread::id> delivering{};
+};
+
+// The C callbacks of every subscription; the closure is a heap-allocated
+// std::shared_ptr<SubscriptionState> that on_subscription_complete frees.
+void on_subscription_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+void on_subscription_complete(void* closure);
+
+class NatsSubscription final : public Subscription {
+public:
+    NatsSubscription(natsSubscription* sub, std::shared_ptr<SubscriptionState> state)
+        : sub_(sub), state_(std::move(state)) {}
+    ~NatsSubscription() override;
+
+private:
+    natsSubscription* sub_;
+    std::shared_ptr<SubscriptionState> state_;
+};
+
+// Allocates the C closure for a new subscription; see on_subscription_complete.
+void* new_subscription_closure(const std::shared_ptr<SubscriptionState>& state);
+
+// Connection callbacks may fire during and after natsConnection_Destroy
+// (nats.c issue 735), so this closure is never freed: a few bytes per
+// connection; the Bus detaches the callable when it goes away.
+struct ConnectionEvents {
+    std::mutex mu;
+    std::function<void(std::string_view)> on_state;
+
+    void fire(std::string_view event);
+};
+
+struct Bus::Impl {
+    ConnectionEvents* events = nullptr;
+    natsConnection* nc = nullptr;
+    jsCtx* js = nullptr;
+    std::string inbox_prefix;
+};
+
+}  // namespace oasis

@@ -1,0 +1,298 @@
+// Bus: JetStream streams, acknowledged publishes, direct reads, followers
+// and the small key-value surface Oasis uses.
+#include "oasis/bus.h"
+
+#include "bus_impl.h"
+#include "oasis/log.h"
+
+#include <atomic>
+#include <cstring>
+#include <ctime>
+#include <thread>
+
+namespace oasis {
+
+namespace {
+
+constexpr std::int64_t kNanosPerSecond = 1000000000;
+
+// "2026-12-04T16:00:00.123456789Z" -> milliseconds since the epoch, or 0.
+std::int64_t parse_stream_time(const char* text) {
+    if (!text) return 0;
+    std::tm tm{};
+    int frac_start = 0;
+    if (std::sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac_start) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    std::int64_t ms = static_cast<std::int64_t>(timegm(&tm)) * 1000;
+    const char* p = text + frac_start;
+    if (*p == '.') {
+        int digits = 0, frac = 0;
+        for (++p; *p >= '0' && *p <= '9'; ++p, ++digits)
+            if (digits < 3) frac = frac * 10 + (*p - '0');
+        while (digits++ < 3) frac *= 10;
+        ms += frac;
+    }
+    return ms;
+}
+
+// A directly read stream message: its headers say where it was stored.
+Message copy_stored_message(natsMsg* msg) {
+    Message m = copy_message(msg);
+    const char* value = nullptr;
+    if (natsMsgHeader_Get(msg, "Nats-Subject", &value) == NATS_OK && value) m.subject = value;
+    if (natsMsgHeader_Get(msg, "Nats-Sequence", &value) == NATS_OK && value)
+        m.stream_seq = std::strtoull(value, nullptr, 10);
+    if (natsMsgHeader_Get(msg, "Nats-Time-Stamp", &value) == NATS_OK)
+        m.time_ms = parse_stream_time(value);
+    return m;
+}
+
+bool should_retry(natsStatus s) { return s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT; }
+
+struct AsyncFailures {
+    std::atomic<std::size_t> count{0};
+};
+
+void on_async_publish_error(jsCtx*, jsPubAckErr* pae, void* closure) {
+    static_cast<AsyncFailures*>(closure)->count++;
+    log::warn("bus", "publish.async_failed",
+              {{"subject", natsMsg_GetSubject(pae->Msg)},
+               {"error", pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err)}});
+}
+
+}  // namespace
+
+Status Bus::ensure_stream(const StreamSpec& spec) {
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = spec.name.c_str();
+    std::vector<const char*> subjects;
+    for (const auto& s : spec.subjects) subjects.push_back(s.c_str());
+    cfg.Subjects = subjects.data();
+    cfg.SubjectsLen = static_cast<int>(subjects.size());
+    cfg.MaxAge = spec.max_age.count() * kNanosPerSecond;
+    cfg.MaxBytes = spec.max_bytes;
+    cfg.MaxMsgs = spec.max_msgs;
+    cfg.MaxMsgsPerSubject = spec.max_msgs_per_subject;
+    cfg.MaxMsgSize = spec.max_msg_size;
+    cfg.Storage = spec.memory ? js_MemoryStorage : js_FileStorage;
+    cfg.AllowDirect = true;
+    cfg.Discard = js_DiscardOld;
+
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = jsErrCode(0);
+    natsStatus s = js_AddStream(&info, impl_->js, &cfg, nullptr, &jerr);
+    if (s != NATS_OK && jerr == JSStreamNameExistErr) {
+        jerr = jsErrCode(0);
+        s = js_UpdateStream(&info, impl_->js, &cfg, nullptr, &jerr);
+    }
+    jsStreamInfo_Destroy(info);
+    return nats_status(s, "create stream " + spec.name, jerr);
+}
+
+Status Bus::ensure_kv_bucket(std::string_view bucket, int history) {
+    std::string name(bucket);
+    kvStore* kv = nullptr;
+    if (js_KeyValue(&kv, impl_->js, name.c_str()) == NATS_OK) {
+        kvStore_Destroy(kv);
+        return {};
+    }
+    kvConfig cfg;
+    kvConfig_Init(&cfg);
+    cfg.Bucket = name.c_str();
+    cfg.History = static_cast<uint8_t>(history);
+    natsStatus s = js_CreateKeyValue(&kv, impl_->js, &cfg);
+    kvStore_Destroy(kv);
+    return nats_status(s, "create key-value bucket " + name);
+}
+
+Result<std::uint64_t> Bus::js_publish(std::string_view subject, std::string_view data,
+                                      const PublishOptions& options,
+                                      std::chrono::milliseconds patience) {
+    std::string subj(subject);
+    auto deadline = std::chrono::steady_clock::now() + patience;
+    auto backoff = std::chrono::milliseconds(50);
+    for (;;) {
+        natsMsg* msg = nullptr;
+        natsStatus s = natsMsg_Create(&msg, subj.c_str(), nullptr, data.data(),
+                                      static_cast<int>(data.size()));
+        if (s == NATS_OK && options.only_if_subject_empty)
+            s = natsMsgHeader_Set(msg, "Nats-Expected-Last-Subject-Sequence", "0");
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MaxWait = 5000;
+        if (!options.msg_id.empty()) po.MsgId = options.msg_id.c_str();
+
+        jsPubAck* ack = nullptr;
+        jsErrCode jerr = jsErrCode(0);
+        if (s == NATS_OK) s = js_PublishMsg(&ack, impl_->js, msg, &po, &jerr);
+        natsMsg_Destroy(msg);
+        if (s == NATS_OK) {
+            std::uint64_t seq = ack->Sequence;
+            jsPubAck_Destroy(ack);
+            return seq;
+        }
+        Status st = nats_status(s, "publish to " + subj, jerr);
+        if (!should_retry(s) || std::chrono::steady_clock::now() + backoff > deadline) return st;
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+    }
+}
+
+Result<std::size_t> Bus::js_publish_all(
+    const std::vector<std::pair<std::string, std::string>>& messages,
+    std::chrono::milliseconds timeout) {
+    // A context of its own, so its error handler counts only these messages.
+    auto failures = std::make_unique<AsyncFailures>();
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.PublishAsync.MaxPending = 8192;
+    jo.PublishAsync.ErrHandler = on_async_publish_error;
+    jo.PublishAsync.ErrHandlerClosure = failures.get();
+    jo.PublishAsync.StallWait = timeout.count();
+    jsCtx* js = nullptr;
+    if (auto s = natsConnection_JetStream(&js, impl_->nc, &jo); s != NATS_OK)
+        return nats_status(s, "jetstream context");
+
+    std::size_t not_sent = 0;
+    for (const auto& [subject, data] : messages) {
+        natsStatus s = js_PublishAsync(js, subject.c_str(), data.data(),
+                                       static_cast<int>(data.size()), nullptr);
+        if (s != NATS_OK) ++not_sent;
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = timeout.count();
+    natsStatus s = js_PublishAsyncComplete(js, &po);
+    std::size_t pending = 0;
+    if (s == NATS_TIMEOUT) {
+        natsMsgList list{};
+        if (js_PublishAsyncGetPendingList(&list, js) == NATS_OK) {
+            pending = static_cast<std::size_t>(list.Count);
+            natsMsgList_Destroy(&list);
+        }
+    }
+    jsCtx_Destroy(js);
+    // The handler may not run after the context is gone: nothing is pending.
+    return not_sent + pending + failures->count.load();
+}
+
+namespace {
+
+Result<Message> direct_get(jsCtx* js, std::string_view stream, jsDirectGetMsgOptions& o,
+                           const std::string& what) {
+    std::string name(stream);
+    natsMsg* msg = nullptr;
+    natsStatus s = js_DirectGetMsg(&msg, js, name.c_str(), nullptr, &o);
+    if (s != NATS_OK) return nats_status(s, what);
+    Message m = copy_stored_message(msg);
+    natsMsg_Destroy(msg);
+    return m;
+}
+
+}  // namespace
+
+Result<Message> Bus::get_last(std::string_view stream, std::string_view subject) {
+    std::string subj(subject);
+    jsDirectGetMsgOptions o;
+    jsDirectGetMsgOptions_Init(&o);
+    o.LastBySubject = subj.c_str();
+    return direct_get(impl_->js, stream, o, "read " + subj);
+}
+
+Result<Message> Bus::get_next(std::string_view stream, std::string_view subject_filter,
+                              std::uint64_t from_seq) {
+    std::string subj(subject_filter);
+    jsDirectGetMsgOptions o;
+    jsDirectGetMsgOptions_Init(&o);
+    o.NextBySubject = subj.c_str();
+    o.Sequence = from_seq;
+    return direct_get(impl_->js, stream, o, "read " + subj);
+}
+
+Result<Message> Bus::get_seq(std::string_view stream, std::uint64_t seq) {
+    jsDirectGetMsgOptions o;
+    jsDirectGetMsgOptions_Init(&o);
+    o.Sequence = seq;
+    return direct_get(impl_->js, stream, o, "read " + std::string(stream));
+}
+
+Result<StreamState> Bus::stream_state(std::string_view stream) {
+    std::string name(stream);
+    jsStreamInfo* info = nullptr;
+    jsErrCode jerr = jsErrCode(0);
+    natsStatus s = js_GetStreamInfo(&info, impl_->js, name.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) return nats_status(s, "stream info " + name, jerr);
+    StreamState st{info->State.FirstSeq, info->State.LastSeq, info->State.Msgs};
+    jsStreamInfo_Destroy(info);
+    return st;
+}
+
+Status Bus::purge_subject(std::string_view stream, std::string_view subject) {
+    std::string name(stream), subj(subject);
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Stream.Purge.Subject = subj.c_str();
+    jsErrCode jerr = jsErrCode(0);
+    return nats_status(js_PurgeStream(impl_->js, name.c_str(), &o, &jerr), "purge " + subj, jerr);
+}
+
+Status Bus::delete_stream(std::string_view stream) {
+    std::string name(stream);
+    jsErrCode jerr = jsErrCode(0);
+    return nats_status(js_DeleteStream(impl_->js, name.c_str(), nullptr, &jerr),
+                       "delete stream " + name, jerr);
+}
+
+Result<std::unique_ptr<Subscription>> Bus::follow(std::string_view stream,
+                                                  std::string_view subject_filter, Replay replay,
+                                                  MessageHandler handler) {
+    auto state = std::make_shared<SubscriptionState>();
+    state->handler = std::move(handler);
+    state->from_stream = true;
+    void* closure = new_subscription_closure(state);
+    std::string name(stream), subj(subject_filter);
+
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = name.c_str();
+    so.Ordered = true;
+    switch (replay) {
+    case Replay::all: so.Config.DeliverPolicy = js_DeliverAll; break;
+    case Replay::last_per_subject: so.Config.DeliverPolicy = js_DeliverLastPerSubject; break;
+    case Replay::new_only: so.Config.DeliverPolicy = js_DeliverNew; break;
+    }
+    natsSubscription* sub = nullptr;
+    jsErrCode jerr = jsErrCode(0);
+    natsStatus s = js_Subscribe(&sub, impl_->js, subj.c_str(), on_subscription_message, closure,
+                                nullptr, &so, &jerr);
+    if (s == NATS_OK) s = natsSubscription_SetOnCompleteCB(sub, on_subscription_complete, closure);
+    if (s == NATS_OK) s = natsSubscription_SetPendingLimits(sub, 1 << 20, 1 << 30);
+    if (s != NATS_OK) {
+        Status st = nats_status(s, "follow " + subj, jerr);
+        if (sub) {
+            natsSubscription_Unsubscribe(sub);
+            natsSubscription_Destroy(sub);
+        }
+        return st;
+    }
+    return std::unique_ptr<Subscription>(new NatsSubscription(sub, state));
+}
+
+Status Bus::kv_put(std::string_view bucket, std::string_view key, std::string_view value) {
+    std::string subject = "$KV." + std::string(bucket) + "." + std::string(key);
+    auto seq = js_publish(subject, value);
+    return seq.status();
+}
+
+Result<std::string> Bus::kv_get(std::string_view bucket, std::string_view key) {
+    std::string stream = "KV_" + std::string(bucket);
+    auto m = get_last(stream, "$KV." + std::string(bucket) + "." + std::string(key));
+    if (!m.ok()) return m.status();
+    return std::move(m->data);
+}
+
+}  // namespace oasis
