@@ -76,7 +76,7 @@ struct PublishOptions {
 };
 
 // Where a stream follower starts.
-enum class Replay { all, last_per_subject, new_only };
+enum class Replay { all, last_per_subject, new_only, from_sequence };
 
 class Bus {
 public:
@@ -132,10 +132,12 @@ public:
     Status purge_subject(std::string_view stream, std::string_view subject);
     Status delete_stream(std::string_view stream);
     // Follows a stream with an ordered consumer: replays what is stored (per
-    // `replay`), then delivers new messages as they are stored.
+    // `replay`; from_sequence starts at `start_seq`), then delivers new
+    // messages as they are stored.
     Result<std::unique_ptr<Subscription>> follow(std::string_view stream,
                                                  std::string_view subject_filter, Replay replay,
-                                                 MessageHandler handler);
+                                                 MessageHandler handler,
+                                                 std::uint64_t start_seq = 0);
 
     // --- key-value (buckets made by ensure_kv_bucket) ---
     Status kv_put(std::string_view bucket, std::string_view key, std::string_view value);

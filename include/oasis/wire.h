@@ -127,6 +127,10 @@ struct Batch {
     // Every target has its final state; the record is rewritten once with
     // this set, so a restarted server need not look at the batch again.
     bool done = false;
+    // Where this batch's results start in the result stream (a lower bound).
+    std::uint64_t results_from_seq = 1;
+    // Counts per NodeState, written with done.
+    std::array<std::size_t, kNodeStateCount> final_counts{};
 };
 
 // When the server gives up on a node that has not answered.
@@ -137,6 +141,7 @@ struct BatchReport {
     Batch batch;
     std::vector<TaskResult> results;      // one per node that has finished
     std::vector<std::string> pending;     // targets with no final state yet
+    std::size_t total = 0;                // number of targets
     std::array<std::size_t, kNodeStateCount> counts{};
 };
 

@@ -249,7 +249,8 @@ Status Bus::delete_stream(std::string_view stream) {
 
 Result<std::unique_ptr<Subscription>> Bus::follow(std::string_view stream,
                                                   std::string_view subject_filter, Replay replay,
-                                                  MessageHandler handler) {
+                                                  MessageHandler handler,
+                                                  std::uint64_t start_seq) {
     auto state = std::make_shared<SubscriptionState>();
     state->handler = std::move(handler);
     state->from_stream = true;
@@ -264,6 +265,10 @@ Result<std::unique_ptr<Subscription>> Bus::follow(std::string_view stream,
     case Replay::all: so.Config.DeliverPolicy = js_DeliverAll; break;
     case Replay::last_per_subject: so.Config.DeliverPolicy = js_DeliverLastPerSubject; break;
     case Replay::new_only: so.Config.DeliverPolicy = js_DeliverNew; break;
+    case Replay::from_sequence:
+        so.Config.DeliverPolicy = js_DeliverByStartSequence;
+        so.Config.OptStartSeq = std::max<std::uint64_t>(start_seq, 1);
+        break;
     }
     natsSubscription* sub = nullptr;
     jsErrCode jerr = jsErrCode(0);

@@ -86,6 +86,12 @@ void write_batch(JsonWriter& w, const Batch& v) {
     w.field("start_by_ms", v.start_by_ms);
     w.field("cancel_requested", v.cancel_requested);
     w.field("done", v.done);
+    w.field("results_from_seq", v.results_from_seq);
+    if (v.done) {
+        w.key("final_counts").begin_object();
+        for (std::size_t i = 0; i < kNodeStateCount; ++i) w.field(kStateNames[i], v.final_counts[i]);
+        w.end_object();
+    }
 }
 
 void write_batch_report(JsonWriter& w, const BatchReport& v) {
@@ -101,6 +107,7 @@ void write_batch_report(JsonWriter& w, const BatchReport& v) {
     }
     w.end_array();
     write_strings(w, "pending", v.pending);
+    w.field("total", static_cast<std::uint64_t>(v.total));
     w.key("counts").begin_object();
     for (std::size_t i = 0; i < kNodeStateCount; ++i) w.field(kStateNames[i], v.counts[i]);
     w.end_object();

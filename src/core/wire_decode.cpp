@@ -73,6 +73,15 @@ TaskResult read_task_result(ObjectReader& r) {
     return v;
 }
 
+std::array<std::size_t, kNodeStateCount> read_counts(ObjectReader& c) {
+    std::array<std::size_t, kNodeStateCount> counts{};
+    for (std::size_t i = 0; i < kNodeStateCount; ++i) {
+        const char* name = node_state_name(static_cast<NodeState>(i));
+        counts[i] = static_cast<std::size_t>(c.int64(name, false, 0, kMaxTime));
+    }
+    return counts;
+}
+
 Batch read_batch(ObjectReader& r) {
     Batch v;
     v.batch_id = r.str("batch_id", true, 64);
@@ -85,6 +94,9 @@ Batch read_batch(ObjectReader& r) {
     v.start_by_ms = r.int64("start_by_ms", false, 0, kMaxTime);
     v.cancel_requested = r.boolean("cancel_requested");
     v.done = r.boolean("done");
+    v.results_from_seq =
+        static_cast<std::uint64_t>(r.int64("results_from_seq", false, 0, kMaxTime, 1));
+    if (auto c = r.object("final_counts", false)) v.final_counts = read_counts(*c);
     return v;
 }
 
@@ -93,12 +105,8 @@ BatchReport read_batch_report(ObjectReader& r) {
     if (auto b = r.object("batch")) v.batch = read_batch(*b);
     for (auto& item : r.objects("results", false)) v.results.push_back(read_task_result(item));
     v.pending = r.strings("pending", false);
-    if (auto c = r.object("counts", false)) {
-        for (std::size_t i = 0; i < kNodeStateCount; ++i) {
-            const char* name = node_state_name(static_cast<NodeState>(i));
-            v.counts[i] = static_cast<std::size_t>(c->int64(name, false, 0, kMaxTime));
-        }
-    }
+    v.total = static_cast<std::size_t>(r.int64("total", false, 0, kMaxTime));
+    if (auto c = r.object("counts", false)) v.counts = read_counts(*c);
     return v;
 }
 

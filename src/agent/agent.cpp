@@ -1,0 +1,357 @@
+// `oasis agent run`: report facts and heartbeats, take tasks (live and, after
+// any absence, from the task stream), run each at most once, report results.
+#include "agent.h"
+
+#include "executor.h"
+#include "facts.h"
+#include "task_journal.h"
+
+#include "oasis/bus.h"
+#include "oasis/log.h"
+#include "oasis/version.h"
+#include "oasis/wire.h"
+#include "oasis/work_queue.h"
+
+#include <atomic>
+#include <csignal>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace oasis::agent {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+wire::NodeState state_of(const ExecResult& r) {
+    switch (r.kind) {
+    case ExitKind::exited:
+        return r.exit_code == 0 ? wire::NodeState::succeeded : wire::NodeState::failed;
+    case ExitKind::signaled:
+    case ExitKind::failed_to_start: return wire::NodeState::failed;
+    case ExitKind::timed_out: return wire::NodeState::timed_out;
+    case ExitKind::cancelled: return wire::NodeState::cancelled;
+    }
+    return wire::NodeState::failed;
+}
+
+std::string reason_of(const ExecResult& r, int timeout_sec) {
+    switch (r.kind) {
+    case ExitKind::exited:
+        return r.exit_code == 0 ? "" : "exited with code " + std::to_string(r.exit_code);
+    case ExitKind::signaled: return "killed by signal " + std::to_string(r.signal);
+    case ExitKind::failed_to_start: return r.error;
+    case ExitKind::timed_out:
+        return "timed out after " + std::to_string(timeout_sec) + " s; process group killed";
+    case ExitKind::cancelled: return "cancelled by operator";
+    }
+    return r.error;
+}
+
+wire::Output to_wire(CapturedOutput&& out) {
+    return wire::Output{std::move(out.data), out.total_bytes, out.truncated};
+}
+
+class Agent {
+public:
+    Agent(const Config& config, Bus& bus, TaskJournal& journal)
+        : config_(config), bus_(bus), journal_(journal),
+          runners_(config.agent.max_concurrent_tasks), started_at_ms_(wire::now_ms()) {
+        // Two captured streams, base64 in the worst case, must fit one message.
+        auto budget = (bus.max_payload() - 16 * 1024) * 3 / 8;
+        output_cap_ = static_cast<std::size_t>(std::clamp<std::int64_t>(budget, 4096, 256 * 1024));
+        facts_ = collect_facts();
+    }
+
+    void on_task_message(Message&& m) {
+        auto task = wire::decode_task(m.data);
+        if (!task.ok()) {
+            log::warn("agent", "task.malformed", {{"error", task.status().message()}});
+            return;
+        }
+        accept(std::move(*task), /*from_replay=*/false);
+    }
+
+    // Reads the task subject from where this agent stopped: tasks that were
+    // queued while it was away. Cancels in the backlog apply before anything
+    // in it runs.
+    void catch_up() {
+        std::vector<wire::Task> backlog;
+        std::unordered_set<std::string> cancelled;
+        std::uint64_t seq = journal_.cursor() + 1;
+        std::string subject = wire::task_subject(config_.agent.id);
+        for (;;) {
+            auto m = bus_.get_next(wire::kTaskStream, subject, seq);
+            if (!m.ok()) {
+                if (m.status().code() != Code::not_found)
+                    log::warn("agent", "catch_up.failed", {{"error", m.status().message()}});
+                break;
+            }
+            seq = m->stream_seq + 1;
+            auto task = wire::decode_task(m->data);
+            if (!task.ok()) continue;
+            if (task->kind == wire::TaskKind::cancel) cancelled.insert(task->batch_id);
+            backlog.push_back(std::move(*task));
+        }
+        for (auto& t : backlog) {
+            if (t.kind == wire::TaskKind::exec && cancelled.count(t.batch_id)) {
+                remember_cancel(t.batch_id);
+                (void)journal_.claim(t.task_id, t.start_by_ms + 3600 * 1000);
+                continue;
+            }
+            accept(std::move(t), /*from_replay=*/true);
+        }
+        if (seq > 1) journal_.advance_cursor(seq - 1);
+        if (!backlog.empty())
+            log::info("agent", "catch_up.done", {{"tasks", std::to_string(backlog.size())}});
+    }
+
+    void send_heartbeat() {
+        wire::AgentInfo info;
+        info.id = config_.agent.id;
+        info.labels = config_.agent.labels;
+        info.groups = config_.agent.groups;
+        {
+            std::lock_guard lock(mu_);
+            info.facts = facts_;
+        }
+        info.version = kVersion;
+        info.started_at_ms = started_at_ms_;
+        info.heartbeat_interval_sec = config_.agent.heartbeat_interval_sec;
+        if (Status st = bus_.publish(wire::heartbeat_subject(info.id), wire::encode(info));
+            !st.ok())
+            log::warn("agent", "heartbeat.failed", {{"error", st.message()}});
+    }
+
+    // Stops every running command (the agent is going away); each reports
+    // cancelled, and queued ones do not start.
+    void stop_all() {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+        for (auto& [batch, exec] : running_) exec->cancel();
+    }
+
+    void refresh_facts() {
+        auto facts = collect_facts();
+        std::lock_guard lock(mu_);
+        facts_ = std::move(facts);
+    }
+
+private:
+    void accept(wire::Task task, bool from_replay) {
+        if (task.agent_id != config_.agent.id) {
+            log::warn("agent", "task.not_mine",
+                      {{"batch_id", task.batch_id}, {"task_agent", task.agent_id}});
+            return;
+        }
+        if (task.kind == wire::TaskKind::cancel) {
+            cancel_batch(task.batch_id);
+            return;
+        }
+        // Keep the claim long enough to outlive any replay of this task.
+        auto claimed = journal_.claim(task.task_id, task.start_by_ms + 3600 * 1000);
+        if (!claimed.ok()) {
+            log::error("agent", "journal.failed",
+                       {{"batch_id", task.batch_id}, {"error", claimed.status().message()}});
+            return;
+        }
+        if (!*claimed) return;  // ran (or was refused) before
+        if (wire::now_ms() > task.start_by_ms) {
+            // A replayed task past its deadline: the server settles it.
+            if (!from_replay) refuse(task, "the task's start deadline passed before it arrived");
+            return;
+        }
+        log::info("agent", "task.accepted",
+                  {{"batch_id", task.batch_id}, {"task_id", task.task_id}});
+        runners_.post([this, task = std::move(task)] { run_task(task); });
+    }
+
+    void run_task(const wire::Task& task) {
+        if (is_cancelled(task.batch_id)) return;  // the server wrote "cancelled"
+        bool stopping = false;
+        {
+            std::lock_guard lock(mu_);
+            stopping = stopping_;
+        }
+        if (stopping) {
+            refuse(task, "the agent stopped before the task started");
+            return;
+        }
+        ExecRequest req;
+        req.argv = task.argv;
+        req.timeout = std::chrono::seconds(task.timeout_sec);
+        req.max_output_bytes = output_cap_;
+        auto exec = Execution::start(req);
+        if (!exec.ok()) {
+            refuse(task, exec.status().message());
+            return;
+        }
+        {
+            std::lock_guard lock(mu_);
+            running_[task.batch_id] = exec->get();
+        }
+        ExecResult r = (*exec)->wait();
+        {
+            std::lock_guard lock(mu_);
+            running_.erase(task.batch_id);
+        }
+
+        wire::TaskResult result;
+        result.batch_id = task.batch_id;
+        result.agent_id = task.agent_id;
+        result.state = state_of(r);
+        result.exit_code = r.kind == ExitKind::exited ? r.exit_code : -1;
+        result.signal = r.signal;
+        result.error = reason_of(r, task.timeout_sec);
+        result.out = to_wire(std::move(r.out));
+        result.err = to_wire(std::move(r.err));
+        result.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   r.started.time_since_epoch())
+                                   .count();
+        result.duration_ms = r.duration.count();
+        result.reported_by = "agent";
+        publish_result(result);
+    }
+
+    void refuse(const wire::Task& task, std::string reason) {
+        wire::TaskResult result;
+        result.batch_id = task.batch_id;
+        result.agent_id = task.agent_id;
+        result.state = wire::NodeState::refused;
+        result.error = std::move(reason);
+        result.reported_by = "agent";
+        publish_result(result);
+    }
+
+    void publish_result(const wire::TaskResult& result) {
+        PublishOptions first_wins;
+        first_wins.only_if_subject_empty = true;
+        // TODO: a result that cannot be stored within a minute is dropped
+        // (the server then settles the node as timed out); spooling results to
+        // the state directory would keep them across a long NATS outage.
+        auto seq = bus_.js_publish(wire::result_subject(result.batch_id, result.agent_id),
+                                   wire::encode(result), first_wins, 60s);
+        if (seq.ok()) {
+            log::info("agent", "task.finished",
+                      {{"batch_id", result.batch_id},
+                       {"state", wire::node_state_name(result.state)},
+                       {"exit_code", std::to_string(result.exit_code)}});
+        } else if (seq.status().code() == Code::conflict) {
+            log::info("agent", "result.superseded", {{"batch_id", result.batch_id}});
+        } else {
+            log::error("agent", "result.not_stored",
+                       {{"batch_id", result.batch_id}, {"error", seq.status().message()}});
+        }
+    }
+
+    void remember_cancel(const std::string& batch_id) {
+        std::lock_guard lock(mu_);
+        cancelled_.insert(batch_id);
+    }
+
+    bool is_cancelled(const std::string& batch_id) {
+        std::lock_guard lock(mu_);
+        return cancelled_.count(batch_id) > 0;
+    }
+
+    void cancel_batch(const std::string& batch_id) {
+        std::lock_guard lock(mu_);
+        cancelled_.insert(batch_id);
+        if (auto it = running_.find(batch_id); it != running_.end()) it->second->cancel();
+        log::info("agent", "task.cancel", {{"batch_id", batch_id}});
+    }
+
+    const Config& config_;
+    Bus& bus_;
+    TaskJournal& journal_;
+    std::mutex mu_;
+    StringMap facts_;
+    std::unordered_map<std::string, Execution*> running_;  // by batch id
+    // TODO: grows by one id per cancelled batch for the agent's lifetime;
+    // bounded in practice by how often operators cancel.
+    std::unordered_set<std::string> cancelled_;
+    std::size_t output_cap_ = 256 * 1024;
+    bool stopping_ = false;
+    WorkQueue runners_;
+    const std::int64_t started_at_ms_;
+};
+
+}  // namespace
+
+int run(const Config& config) {
+    if (!is_valid_agent_id(config.agent.id)) {
+        log::error("agent", "config.invalid",
+                   {{"error", "agent id \"" + config.agent.id +
+                                  "\" is missing or not valid; set OASIS__AGENT_ID or [agent] id"}});
+        return 2;
+    }
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    auto journal = TaskJournal::open(config.agent.state_dir, wire::now_ms());
+    if (!journal.ok()) {
+        log::error("agent", "journal.failed", {{"error", journal.status().message()}});
+        return 2;
+    }
+
+    auto reconnected = std::make_shared<std::atomic<bool>>(false);
+    BusOptions bo;
+    bo.urls = config.nats.urls;
+    bo.name = "oasis-agent " + config.agent.id;
+    bo.retry_initial_connect = true;
+    bo.on_state = [reconnected](std::string_view event) {
+        if (event == "reconnected") reconnected->store(true);
+    };
+    auto bus = Bus::connect(bo);
+    if (!bus.ok()) {
+        log::error("agent", "nats.connect_failed", {{"error", bus.status().message()}});
+        return 3;
+    }
+
+    int exit_code = 0;
+    {
+        Agent agent(config, **bus, **journal);
+        auto sub = (*bus)->subscribe(wire::task_subject(config.agent.id), "",
+                                     [&agent](Message&& m) { agent.on_task_message(std::move(m)); });
+        if (!sub.ok()) {
+            log::error("agent", "subscribe.failed", {{"error", sub.status().message()}});
+            return 3;
+        }
+        log::info("agent", "agent.started", {{"agent_id", config.agent.id}, {"version", kVersion}});
+
+        using clock = std::chrono::steady_clock;
+        auto next_heartbeat = clock::now();
+        auto next_facts = clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
+        bool caught_up = false;
+        timespec tick{0, 200 * 1000 * 1000};
+        for (;;) {
+            int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+            if (sig == SIGINT || sig == SIGTERM) break;
+            if (reconnected->exchange(false)) {
+                caught_up = false;
+                next_heartbeat = clock::now();
+            }
+            if (!caught_up && (*bus)->connected()) {
+                agent.catch_up();
+                caught_up = true;
+            }
+            if (clock::now() >= next_facts) {
+                agent.refresh_facts();
+                next_facts = clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
+            }
+            if (clock::now() >= next_heartbeat) {
+                agent.send_heartbeat();
+                next_heartbeat = clock::now() + std::chrono::seconds(config.agent.heartbeat_interval_sec);
+            }
+        }
+        log::info("agent", "agent.stopping", {{"agent_id", config.agent.id}});
+        sub->reset();
+        agent.stop_all();
+    }
+    return exit_code;
+}
+
+}  // namespace oasis::agent

@@ -1,0 +1,111 @@
+#include "task_journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace oasis::agent {
+
+namespace {
+
+Status io_error(const std::string& what) {
+    return error(Code::io_error, what + ": " + std::strerror(errno));
+}
+
+Status write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return io_error("write task journal");
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TaskJournal>> TaskJournal::open(const std::string& dir,
+                                                       std::int64_t now_ms) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        return error(Code::io_error, "cannot create state directory " + dir + ": " +
+                                         ec.message() + " (set [agent] state_dir)");
+    }
+    ::chmod(dir.c_str(), 0700);
+
+    std::unique_ptr<TaskJournal> j(new TaskJournal);
+    j->dir_ = dir;
+    std::string log_path = dir + "/tasks.log";
+
+    // Keep only entries still inside their window, then rewrite the file.
+    std::vector<std::string> kept;
+    if (std::ifstream in(log_path); in) {
+        std::string line;
+        while (std::getline(in, line)) {
+            std::istringstream fields(line);
+            std::int64_t keep_until = 0;
+            std::string id;
+            if (!(fields >> keep_until >> id)) continue;  // a torn last line
+            if (keep_until < now_ms) continue;
+            if (j->claimed_.insert(id).second) kept.push_back(line + "\n");
+        }
+    }
+    std::string tmp = log_path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return io_error("open " + tmp);
+    for (const auto& line : kept) {
+        if (Status st = write_all(fd, line); !st.ok()) {
+            ::close(fd);
+            return st;
+        }
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error("sync " + tmp);
+    if (::rename(tmp.c_str(), log_path.c_str()) != 0) return io_error("rename " + tmp);
+
+    j->log_fd_ = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (j->log_fd_ < 0) return io_error("open " + log_path);
+
+    if (std::ifstream in(dir + "/cursor"); in) in >> j->cursor_;
+    return j;
+}
+
+TaskJournal::~TaskJournal() {
+    if (log_fd_ >= 0) ::close(log_fd_);
+}
+
+Result<bool> TaskJournal::claim(const std::string& task_id, std::int64_t keep_until_ms) {
+    std::lock_guard lock(mu_);
+    if (claimed_.count(task_id)) return false;
+    std::string line = std::to_string(keep_until_ms) + " " + task_id + "\n";
+    OASIS_RETURN_IF_ERROR(write_all(log_fd_, line));
+    if (::fdatasync(log_fd_) != 0) return io_error("sync task journal");
+    claimed_.insert(task_id);
+    return true;
+}
+
+std::uint64_t TaskJournal::cursor() const {
+    std::lock_guard lock(mu_);
+    return cursor_;
+}
+
+void TaskJournal::advance_cursor(std::uint64_t seq) {
+    std::lock_guard lock(mu_);
+    if (seq <= cursor_) return;
+    cursor_ = seq;
+    std::string tmp = dir_ + "/cursor.tmp";
+    if (std::ofstream out(tmp, std::ios::trunc); out) {
+        out << cursor_ << "\n";
+        out.close();
+        std::rename(tmp.c_str(), (dir_ + "/cursor").c_str());
+    }
+}
+
+}  // namespace oasis::agent

@@ -1,0 +1,155 @@
+#include "context.h"
+
+#include "oasis/log.h"
+#include "oasis/wire.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+namespace oasis::cli {
+
+using namespace std::chrono_literals;
+
+int exit_code_for(const Status& st) {
+    switch (st.code()) {
+    case Code::ok: return kOk;
+    case Code::invalid_argument: return kUsage;
+    case Code::not_found: return kNotFound;
+    case Code::unavailable:
+    case Code::timeout:
+    case Code::permission_denied: return kUnavailable;
+    default: return kInternal;
+    }
+}
+
+int Context::fail(const Status& st) {
+    std::fprintf(stderr, "oasis: error: %s\n", st.message().c_str());
+    return exit_code_for(st);
+}
+
+int Context::usage_error(const std::string& message) {
+    std::fprintf(stderr, "oasis: error: %s\n", message.c_str());
+    return kUsage;
+}
+
+void Context::add_common_options(cxxopts::Options& options) {
+    options.add_options("common")
+        ("config", "configuration file (default: $OASIS_CONFIG, ./oasis.toml, "
+                   "/etc/oasis/oasis.toml)", cxxopts::value<std::string>())
+        ("o,output", "text or json", cxxopts::value<std::string>()->default_value("text"))
+        ("h,help", "show this help");
+}
+
+std::unique_ptr<Context> Context::parse(cxxopts::Options& options, int argc, char** argv,
+                                        int first, int& exit) {
+    auto ctx = std::make_unique<Context>();
+    std::vector<char*> args{argv[0]};
+    for (int i = first; i < argc; ++i) args.push_back(argv[i]);
+    try {
+        ctx->args_ = options.parse(static_cast<int>(args.size()), args.data());
+    } catch (const std::exception& e) {
+        exit = usage_error(std::string(e.what()) + " (see --help)");
+        return nullptr;
+    }
+    if (ctx->args_.count("help")) {
+        std::cout << options.help();
+        exit = kOk;
+        return nullptr;
+    }
+    if (!ctx->args_.unmatched().empty()) {
+        exit = usage_error("unexpected argument \"" + ctx->args_.unmatched().front() +
+                           "\" (see --help)");
+        return nullptr;
+    }
+    std::string output = ctx->args_["output"].as<std::string>();
+    if (output != "text" && output != "json") {
+        exit = usage_error("--output must be text or json, got \"" + output + "\"");
+        return nullptr;
+    }
+    ctx->json_ = output == "json";
+    ctx->stdout_tty_ = ::isatty(STDOUT_FILENO);
+    ctx->stderr_tty_ = ::isatty(STDERR_FILENO) && !ctx->json_;
+
+    Environment env = current_environment();
+    std::string explicit_path = ctx->args_.count("config") ? ctx->args_["config"].as<std::string>() : "";
+    auto config = load_config(find_config_file(explicit_path, env), env);
+    if (!config.ok()) {
+        exit = usage_error("configuration: " + config.status().message());
+        return nullptr;
+    }
+    ctx->config_ = std::move(*config);
+    TelemetryConfig quiet = ctx->config_.telemetry;
+    quiet.log_level = "error";  // the CLI speaks through its output, not logs
+    (void)log::init(quiet, "cli");
+    return ctx;
+}
+
+Bus* Context::bus() {
+    if (bus_) return bus_.get();
+    BusOptions o;
+    o.urls = config_.nats.urls;
+    o.name = "oasis-cli";
+    auto bus = Bus::connect(o);
+    if (!bus.ok()) {
+        fail(bus.status());
+        return nullptr;
+    }
+    bus_ = std::move(*bus);
+    return bus_.get();
+}
+
+std::optional<std::string> Context::call(std::string_view group, std::string_view verb,
+                                         const std::string& payload, int& exit) {
+    Bus* b = bus();
+    if (!b) {
+        exit = kUnavailable;
+        return std::nullopt;
+    }
+    auto reply = b->request(wire::control_subject(group, verb), payload, 60s);
+    if (!reply.ok()) {
+        Status st = reply.status();
+        if (st.code() == Code::unavailable) {
+            st = error(Code::unavailable,
+                       "no Oasis server is answering on NATS at " + config_.nats.urls.front() +
+                           "; start one with `oasis server` (or `oasis system start`)");
+        } else if (st.code() == Code::timeout) {
+            st = error(Code::timeout, "the Oasis server did not answer within 60 s");
+        }
+        exit = fail(st);
+        return std::nullopt;
+    }
+    return std::move(reply->data);
+}
+
+std::string format_time(std::int64_t ms) {
+    if (ms <= 0) return "-";
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+std::string format_age(std::int64_t ms, std::int64_t now_ms) {
+    if (ms <= 0) return "never";
+    std::int64_t s = std::max<std::int64_t>(0, (now_ms - ms) / 1000);
+    if (s < 120) return std::to_string(s) + "s ago";
+    if (s < 7200) return std::to_string(s / 60) + "m ago";
+    if (s < 172800) return std::to_string(s / 3600) + "h ago";
+    return std::to_string(s / 86400) + "d ago";
+}
+
+std::string format_duration(std::int64_t ms) {
+    char buf[32];
+    if (ms < 1000)
+        std::snprintf(buf, sizeof buf, "%lld ms", static_cast<long long>(ms));
+    else
+        std::snprintf(buf, sizeof buf, "%.2f s", static_cast<double>(ms) / 1000.0);
+    return buf;
+}
+
+}  // namespace oasis::cli

@@ -1,0 +1,64 @@
+// What every CLI command shares: flags common to all, the configuration,
+// the connection to NATS, requests to the server, and how to print.
+#pragma once
+
+#include "cli.h"
+
+#include "oasis/bus.h"
+#include "oasis/config.h"
+
+#include <cxxopts.hpp>
+
+#include <memory>
+#include <string>
+
+namespace oasis::cli {
+
+class Context {
+public:
+    // Adds --config, --output and --help to a command's options.
+    static void add_common_options(cxxopts::Options& options);
+
+    // Parses argv[first..] with `options`. Returns nullopt and sets `exit`
+    // when the command should end at once (--help printed, or a usage error
+    // reported).
+    static std::unique_ptr<Context> parse(cxxopts::Options& options, int argc, char** argv,
+                                          int first, int& exit);
+
+    const cxxopts::ParseResult& args() const { return args_; }
+    bool json() const { return json_; }
+    // Whether stdout/stderr are terminals (live progress goes to stderr).
+    bool stdout_tty() const { return stdout_tty_; }
+    bool stderr_tty() const { return stderr_tty_; }
+    const Config& config() const { return config_; }
+
+    // Connects on first use; reports the failure itself and returns null.
+    Bus* bus();
+    // Sends a control request and returns the reply payload. A transport or
+    // server error is reported here (message on stderr) and `exit` is set.
+    std::optional<std::string> call(std::string_view group, std::string_view verb,
+                                    const std::string& payload, int& exit);
+
+    // "oasis: error: <message>" on stderr; returns the exit code for `st`.
+    static int fail(const Status& st);
+    static int usage_error(const std::string& message);
+
+private:
+    cxxopts::ParseResult args_;
+    Config config_;
+    bool json_ = false;
+    bool stdout_tty_ = false;
+    bool stderr_tty_ = false;
+    std::unique_ptr<Bus> bus_;
+};
+
+// Exit code for a Status (not_found -> kNotFound, ...).
+int exit_code_for(const Status& st);
+
+// "2026-12-04 16:00:00" in local time; "-" for 0.
+std::string format_time(std::int64_t ms);
+// "3s ago", "5m ago", "2h ago", "4d ago".
+std::string format_age(std::int64_t ms, std::int64_t now_ms);
+std::string format_duration(std::int64_t ms);
+
+}  // namespace oasis::cli

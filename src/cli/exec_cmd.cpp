@@ -1,0 +1,320 @@
+// `oasis exec run|get|list|cancel`.
+#include "cli.h"
+#include "context.h"
+#include "result_feed.h"
+
+#include "oasis/selector.h"
+#include "oasis/wire.h"
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+namespace oasis::cli {
+
+namespace {
+
+using namespace std::chrono_literals;
+using wire::NodeState;
+
+void print_output(const wire::Output& out, const char* name, const char* prefix) {
+    if (out.data.empty() && !out.truncated) return;
+    std::size_t start = 0;
+    while (start < out.data.size()) {
+        std::size_t end = out.data.find('\n', start);
+        if (end == std::string::npos) end = out.data.size();
+        std::fputs(prefix, stdout);
+        std::fwrite(out.data.data() + start, 1, end - start, stdout);
+        std::fputc('\n', stdout);
+        start = end + 1;
+    }
+    if (out.truncated) {
+        std::printf("%s(%s cut: kept the first %zu of %llu bytes)\n", prefix, name,
+                    out.data.size(), static_cast<unsigned long long>(out.total_bytes));
+    }
+}
+
+void print_result(const wire::TaskResult& r) {
+    std::string head = "[" + r.agent_id + "] " + wire::node_state_name(r.state);
+    if (r.exit_code >= 0) head += " (exit " + std::to_string(r.exit_code) + ", " +
+                                  format_duration(r.duration_ms) + ")";
+    else if (r.reported_by == "agent") head += " (" + format_duration(r.duration_ms) + ")";
+    if (!r.error.empty() && r.state != NodeState::succeeded) head += ": " + r.error;
+    std::printf("%s\n", head.c_str());
+    print_output(r.out, "stdout", "  ");
+    print_output(r.err, "stderr", "  ! ");
+}
+
+std::string summary_of(const std::array<std::size_t, wire::kNodeStateCount>& counts,
+                       std::size_t pending) {
+    std::string out;
+    for (std::size_t i = 0; i < wire::kNodeStateCount; ++i) {
+        if (counts[i] == 0) continue;
+        if (!out.empty()) out += ", ";
+        out += std::to_string(counts[i]) + " " + wire::node_state_name(static_cast<NodeState>(i));
+    }
+    if (pending) out += (out.empty() ? "" : ", ") + std::to_string(pending) + " pending";
+    return out.empty() ? "no nodes" : out;
+}
+
+bool all_succeeded(const std::array<std::size_t, wire::kNodeStateCount>& counts) {
+    for (std::size_t i = 0; i < wire::kNodeStateCount; ++i)
+        if (i != static_cast<std::size_t>(NodeState::succeeded) && counts[i]) return false;
+    return true;
+}
+
+bool interrupted(const sigset_t& set) {
+    timespec zero{0, 0};
+    return sigtimedwait(&set, nullptr, &zero) == SIGINT;
+}
+
+// Waits for every target's result, printing each as it arrives (text) and
+// a live count on a terminal. Fills `report`. Returns false on Ctrl-C.
+bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t already_known) {
+    auto feed = ResultFeed::start(*ctx.bus(), report.batch);
+    if (!feed.ok()) {
+        Context::fail(feed.status());
+        return true;
+    }
+    sigset_t sigint;
+    sigemptyset(&sigint);
+    sigaddset(&sigint, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigint, nullptr);
+
+    std::size_t total = report.batch.targets.size();
+    std::size_t wanted = already_known ? already_known : total;
+    auto progress = [&] {
+        if (!ctx.stderr_tty()) return;
+        std::fprintf(stderr, "\r\033[K[%zu/%zu] %s", report.results.size(), total,
+                     summary_of(report.counts, total - report.results.size()).c_str());
+        std::fflush(stderr);
+    };
+    progress();
+    while (report.results.size() < wanted) {
+        if (interrupted(sigint)) {
+            if (ctx.stderr_tty()) std::fprintf(stderr, "\r\033[K");
+            std::fprintf(stderr,
+                         "oasis: detached; batch %s goes on (see `oasis exec get %s`)\n",
+                         report.batch.batch_id.c_str(), report.batch.batch_id.c_str());
+            return false;
+        }
+        auto r = (*feed)->next(100ms);
+        if (!r) continue;
+        report.counts[static_cast<std::size_t>(r->state)]++;
+        if (!ctx.json()) {
+            if (ctx.stderr_tty()) std::fprintf(stderr, "\r\033[K");
+            print_result(*r);
+            std::fflush(stdout);
+        }
+        report.results.push_back(std::move(*r));
+        progress();
+    }
+    if (ctx.stderr_tty()) std::fprintf(stderr, "\r\033[K");
+    std::unordered_set<std::string> done;
+    for (const auto& r : report.results) done.insert(r.agent_id);
+    report.pending.clear();
+    for (const auto& t : report.batch.targets)
+        if (!done.count(t)) report.pending.push_back(t);
+    return true;
+}
+
+std::vector<std::string> command_after_dashes(int argc, char** argv, int first, int& end) {
+    std::vector<std::string> cmd;
+    end = argc;
+    for (int i = first; i < argc; ++i) {
+        if (std::string_view(argv[i]) == "--") {
+            end = i;
+            for (int j = i + 1; j < argc; ++j) cmd.emplace_back(argv[j]);
+            break;
+        }
+    }
+    return cmd;
+}
+
+int exec_run(int argc, char** argv, int first) {
+    int end = argc;
+    auto command = command_after_dashes(argc, argv, first, end);
+    cxxopts::Options options("oasis exec run",
+                             "Runs a command on every online agent the selector picks, and "
+                             "prints each node's result as it arrives.\n\n"
+                             "  oasis exec run -t SELECTOR [--timeout SEC] -- CMD [ARGS...]\n");
+    options.add_options()
+        ("t,target", "selector (see docs/selectors.md)", cxxopts::value<std::string>())
+        ("timeout", "seconds the command may run on each node (1 to 604800)",
+         cxxopts::value<std::string>()->default_value("60"));
+    Context::add_common_options(options);
+    int exit = kOk;
+    auto ctx = Context::parse(options, end, argv, first, exit);
+    if (!ctx) return exit;
+
+    if (!ctx->args().count("target"))
+        return Context::usage_error("missing -t/--target SELECTOR (use `all` for every node)");
+    if (command.empty())
+        return Context::usage_error("missing command: put it after `--`, e.g. "
+                                    "oasis exec run -t all -- uptime");
+    std::string timeout_text = ctx->args()["timeout"].as<std::string>();
+    char* rest = nullptr;
+    long timeout = std::strtol(timeout_text.c_str(), &rest, 10);
+    if (timeout_text.empty() || *rest != '\0' || timeout < 1 || timeout > wire::kMaxTimeoutSec)
+        return Context::usage_error("--timeout must be a whole number of seconds from 1 to " +
+                                    std::to_string(wire::kMaxTimeoutSec) + ", got \"" +
+                                    timeout_text + "\"");
+
+    auto sel = Selector::parse(ctx->args()["target"].as<std::string>());
+    if (!sel.ok()) return Context::fail(sel.status());
+
+    wire::ExecRunRequest req{sel->text(), command, static_cast<int>(timeout)};
+    auto payload = ctx->call("exec", "run", wire::encode(req), exit);
+    if (!payload) return exit;
+    auto reply = wire::decode_exec_run_reply(*payload);
+    if (!reply.ok()) return Context::fail(reply.status());
+
+    const wire::Batch& batch = reply->batch;
+    if (!ctx->json()) {
+        std::printf("batch %s: %zu node%s", batch.batch_id.c_str(), batch.targets.size(),
+                    batch.targets.size() == 1 ? "" : "s");
+        if (!reply->offline.empty()) {
+            std::printf(" (%zu offline, queued until %s)", reply->offline.size(),
+                        format_time(batch.start_by_ms).c_str());
+        }
+        std::printf("\n");
+        std::fflush(stdout);
+    }
+    wire::BatchReport report;
+    report.batch = batch;
+    report.total = batch.targets.size();
+    if (!follow_batch(*ctx, report, 0)) return kInterrupted;
+    if (ctx->json()) {
+        std::cout << wire::encode(report) << "\n";
+    } else {
+        std::printf("%s\n", summary_of(report.counts, report.pending.size()).c_str());
+    }
+    return all_succeeded(report.counts) ? kOk : kNodesFailed;
+}
+
+int exec_get(int argc, char** argv, int first) {
+    cxxopts::Options options("oasis exec get",
+                             "Shows every node's state, exit code, output and duration.\n\n"
+                             "  oasis exec get BATCH_ID\n");
+    options.add_options()("batch", "batch id", cxxopts::value<std::string>());
+    options.parse_positional({"batch"});
+    options.positional_help("BATCH_ID");
+    Context::add_common_options(options);
+    int exit = kOk;
+    auto ctx = Context::parse(options, argc, argv, first, exit);
+    if (!ctx) return exit;
+    if (!ctx->args().count("batch")) return Context::usage_error("missing BATCH_ID");
+
+    wire::BatchIdRequest req{ctx->args()["batch"].as<std::string>()};
+    if (!wire::is_valid_batch_id(req.batch_id))
+        return Context::usage_error("\"" + req.batch_id +
+                                    "\" is not a batch id (they look like b-1a2b3c4d5e6f)");
+    auto payload = ctx->call("exec", "get", wire::encode(req), exit);
+    if (!payload) return exit;
+    auto known = wire::decode_batch_report(*payload);
+    if (!known.ok()) return Context::fail(known.status());
+
+    std::size_t finished = known->total - known->pending.size();
+    const wire::Batch& b = known->batch;
+    if (!ctx->json()) {
+        std::string cmd;
+        for (const auto& a : b.argv) cmd += (cmd.empty() ? "" : " ") + a;
+        std::printf("batch %s  created %s  timeout %d s\n  selector: %s\n  command: %s\n",
+                    b.batch_id.c_str(), format_time(b.created_at_ms).c_str(), b.timeout_sec,
+                    b.selector.c_str(), cmd.c_str());
+        std::printf("  %s\n", summary_of(known->counts, known->pending.size()).c_str());
+    }
+    wire::BatchReport report;
+    report.batch = b;
+    report.total = known->total;
+    if (!follow_batch(*ctx, report, finished)) return kInterrupted;
+    if (ctx->json()) {
+        std::cout << wire::encode(report) << "\n";
+    } else if (!report.pending.empty()) {
+        std::string names;
+        for (const auto& p : report.pending) names += (names.empty() ? "" : ", ") + p;
+        std::printf("pending: %s\n", names.c_str());
+    }
+    return all_succeeded(report.counts) && report.pending.empty() ? kOk : kNodesFailed;
+}
+
+int exec_list(int argc, char** argv, int first) {
+    cxxopts::Options options("oasis exec list", "Lists recent batches, newest first.");
+    options.add_options()("limit", "how many (1 to 1000)",
+                          cxxopts::value<std::string>()->default_value("20"));
+    Context::add_common_options(options);
+    int exit = kOk;
+    auto ctx = Context::parse(options, argc, argv, first, exit);
+    if (!ctx) return exit;
+    std::string text = ctx->args()["limit"].as<std::string>();
+    char* rest = nullptr;
+    long limit = std::strtol(text.c_str(), &rest, 10);
+    if (text.empty() || *rest != '\0' || limit < 1 || limit > 1000)
+        return Context::usage_error("--limit must be a whole number from 1 to 1000, got \"" +
+                                    text + "\"");
+    auto payload = ctx->call("exec", "list", wire::encode(wire::ExecListRequest{int(limit)}), exit);
+    if (!payload) return exit;
+    auto reply = wire::decode_exec_list_reply(*payload);
+    if (!reply.ok()) return Context::fail(reply.status());
+    if (ctx->json()) {
+        std::cout << *payload << "\n";
+        return kOk;
+    }
+    std::printf("%-16s %-19s %6s  %-40s %s\n", "BATCH", "CREATED", "NODES", "STATES", "COMMAND");
+    for (const auto& r : reply->batches) {
+        std::size_t finished = 0;
+        for (auto c : r.counts) finished += c;
+        std::string cmd;
+        for (const auto& a : r.batch.argv) cmd += (cmd.empty() ? "" : " ") + a;
+        std::printf("%-16s %-19s %6zu  %-40s %s\n", r.batch.batch_id.c_str(),
+                    format_time(r.batch.created_at_ms).c_str(), r.total,
+                    summary_of(r.counts, r.total - finished).c_str(), cmd.c_str());
+    }
+    return kOk;
+}
+
+int exec_cancel(int argc, char** argv, int first) {
+    cxxopts::Options options("oasis exec cancel",
+                             "Stops what is still running or queued in a batch.\n\n"
+                             "  oasis exec cancel BATCH_ID\n");
+    options.add_options()("batch", "batch id", cxxopts::value<std::string>());
+    options.parse_positional({"batch"});
+    options.positional_help("BATCH_ID");
+    Context::add_common_options(options);
+    int exit = kOk;
+    auto ctx = Context::parse(options, argc, argv, first, exit);
+    if (!ctx) return exit;
+    if (!ctx->args().count("batch")) return Context::usage_error("missing BATCH_ID");
+    wire::BatchIdRequest req{ctx->args()["batch"].as<std::string>()};
+    if (!wire::is_valid_batch_id(req.batch_id))
+        return Context::usage_error("\"" + req.batch_id +
+                                    "\" is not a batch id (they look like b-1a2b3c4d5e6f)");
+    auto payload = ctx->call("exec", "cancel", wire::encode(req), exit);
+    if (!payload) return exit;
+    auto reply = wire::decode_exec_cancel_reply(*payload);
+    if (!reply.ok()) return Context::fail(reply.status());
+    if (ctx->json())
+        std::cout << *payload << "\n";
+    else if (reply->cancelled == 0)
+        std::printf("batch %s: nothing left to cancel\n", reply->batch_id.c_str());
+    else
+        std::printf("batch %s: cancelled %zu node%s\n", reply->batch_id.c_str(),
+                    reply->cancelled, reply->cancelled == 1 ? "" : "s");
+    return kOk;
+}
+
+constexpr Verb kVerbs[] = {
+    {"run", "run a command on the nodes a selector picks", exec_run},
+    {"get", "show a batch: per-node state, exit code, output", exec_get},
+    {"list", "list recent batches", exec_list},
+    {"cancel", "stop what is still running or queued in a batch", exec_cancel},
+};
+
+}  // namespace
+
+int exec_command(int argc, char** argv, int first) {
+    return dispatch("exec", kVerbs, argc, argv, first);
+}
+
+}  // namespace oasis::cli

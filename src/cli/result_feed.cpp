@@ -1,0 +1,34 @@
+#include "result_feed.h"
+
+namespace oasis::cli {
+
+Result<std::unique_ptr<ResultFeed>> ResultFeed::start(Bus& bus, const wire::Batch& batch) {
+    std::unique_ptr<ResultFeed> feed(new ResultFeed);
+    ResultFeed* self = feed.get();
+    auto sub = bus.follow(
+        wire::kResultStream, wire::results_of_batch_subject(batch.batch_id),
+        Replay::from_sequence, [self](Message&& m) { self->on_message(std::move(m)); },
+        batch.results_from_seq);
+    if (!sub.ok()) return sub.status().with_context("follow results");
+    feed->sub_ = std::move(*sub);
+    return feed;
+}
+
+void ResultFeed::on_message(Message&& m) {
+    auto r = wire::decode_task_result(m.data);
+    if (!r.ok()) return;
+    std::lock_guard lock(mu_);
+    if (!seen_.insert(r->agent_id).second) return;
+    ready_.push_back(std::move(*r));
+    cv_.notify_one();
+}
+
+std::optional<wire::TaskResult> ResultFeed::next(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, timeout, [&] { return !ready_.empty(); })) return std::nullopt;
+    wire::TaskResult r = std::move(ready_.front());
+    ready_.pop_front();
+    return r;
+}
+
+}  // namespace oasis::cli

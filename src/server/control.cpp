@@ -1,0 +1,293 @@
+#include "control.h"
+
+#include "oasis/json.h"
+#include "oasis/log.h"
+#include "oasis/version.h"
+
+#include <algorithm>
+
+namespace oasis::server {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::size_t max_items = 10) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size() && i < max_items; ++i) {
+        if (i) out += ", ";
+        out += items[i];
+    }
+    if (items.size() > max_items) out += " and " + std::to_string(items.size() - max_items) + " more";
+    return out;
+}
+
+Status check_override(const wire::AgentOverride& change) {
+    if (!change.labels && !change.groups)
+        return error(Code::invalid_argument, "nothing to change: give labels, groups or both");
+    if (change.labels) {
+        for (const auto& [k, v] : *change.labels) {
+            if (!is_valid_label_key(k))
+                return error(Code::invalid_argument, "label key \"" + k + "\" is not valid");
+            if (!is_valid_label_value(v))
+                return error(Code::invalid_argument, "label value of \"" + k + "\" is not valid");
+        }
+    }
+    if (change.groups) {
+        for (const auto& g : *change.groups)
+            if (!is_valid_group_name(g))
+                return error(Code::invalid_argument, "group \"" + g + "\" is not valid");
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string ControlService::handle(std::string_view subject, std::string_view payload) {
+    static constexpr std::string_view kPrefix = "oasis.ctl.";
+    std::string_view verb = subject.substr(std::min(subject.size(), kPrefix.size()));
+    Result<std::string> reply = error(Code::not_found, "no such request: " + std::string(subject));
+    try {
+        if (verb == "agent.list") reply = agent_list(payload);
+        else if (verb == "agent.set") reply = agent_set(payload);
+        else if (verb == "exec.run") reply = exec_run(payload);
+        else if (verb == "exec.get") reply = exec_get(payload);
+        else if (verb == "exec.list") reply = exec_list(payload);
+        else if (verb == "exec.cancel") reply = exec_cancel(payload);
+        else if (verb == "system.status") reply = system_status(payload);
+    } catch (const std::exception& e) {
+        reply = error(Code::internal, std::string("server error: ") + e.what());
+    }
+    if (reply.ok()) return std::move(reply).value();
+    Status st = reply.status();
+    auto level = st.code() == Code::internal ? log::Level::error : log::Level::info;
+    log::event(level, "control", "request.refused",
+               {{"subject", std::string(subject)}, {"code", code_name(st.code())},
+                {"message", st.message()}});
+    return wire::encode_error(st);
+}
+
+Result<std::string> ControlService::agent_list(std::string_view payload) {
+    auto req = wire::decode_agent_list_request(payload);
+    if (!req.ok()) return req.status();
+    wire::AgentListReply reply;
+    if (req->selector.empty()) {
+        reply.agents = registry_.list(nullptr, wire::now_ms());
+    } else {
+        auto sel = Selector::parse(req->selector);
+        if (!sel.ok()) return sel.status();
+        reply.agents = registry_.list(&*sel, wire::now_ms());
+    }
+    return wire::encode(reply);
+}
+
+Result<std::string> ControlService::agent_set(std::string_view payload) {
+    auto req = wire::decode_agent_set_request(payload);
+    if (!req.ok()) return req.status();
+    if (!is_valid_agent_id(req->agent_id))
+        return error(Code::invalid_argument, "\"" + req->agent_id + "\" is not an agent id");
+    OASIS_RETURN_IF_ERROR(check_override(req->change));
+    auto now = wire::now_ms();
+    if (!registry_.get(req->agent_id, now))
+        return error(Code::not_found, "no agent \"" + req->agent_id +
+                                          "\" has ever reported; see `oasis agent list`");
+
+    // Merge with the stored override so setting labels keeps earlier groups.
+    wire::AgentOverride merged;
+    if (auto old = bus_.kv_get(wire::kAgentOverrideBucket, req->agent_id); old.ok()) {
+        auto decoded = wire::decode_agent_override(*old);
+        if (decoded.ok()) merged = *decoded;
+    }
+    if (req->change.labels) merged.labels = req->change.labels;
+    if (req->change.groups) merged.groups = req->change.groups;
+    OASIS_RETURN_IF_ERROR(
+        bus_.kv_put(wire::kAgentOverrideBucket, req->agent_id, wire::encode(merged)));
+    registry_.on_override(req->agent_id, merged);
+    log::info("control", "agent.set", {{"agent_id", req->agent_id}});
+    return wire::encode(*registry_.get(req->agent_id, now));
+}
+
+Result<std::string> ControlService::exec_run(std::string_view payload) {
+    auto req = wire::decode_exec_run_request(payload);
+    if (!req.ok()) return req.status();
+    auto sel = Selector::parse(req->selector);
+    if (!sel.ok()) return sel.status();
+
+    auto now = wire::now_ms();
+    Selection picked = registry_.select(*sel, now);
+    if (!picked.unknown.empty()) {
+        return error(Code::not_found, "unknown agents: " + join(picked.unknown) +
+                                          "; nothing was run (see `oasis agent list`)");
+    }
+    if (picked.online.empty() && picked.offline.empty()) {
+        return error(Code::not_found,
+                     "selector matched no nodes: `" + req->selector +
+                         "` picks no online agent; nothing was run (see `oasis agent list`)");
+    }
+
+    wire::Batch batch;
+    batch.batch_id = wire::new_batch_id();
+    batch.argv = req->argv;
+    batch.selector = req->selector;
+    batch.targets = picked.online;
+    batch.targets.insert(batch.targets.end(), picked.offline.begin(), picked.offline.end());
+    batch.timeout_sec = req->timeout_sec;
+    batch.created_at_ms = now;
+    batch.start_by_ms = now + std::int64_t{config_.server.task_start_window_sec} * 1000;
+    auto results = bus_.stream_state(wire::kResultStream);
+    if (!results.ok()) return results.status().with_context("result stream");
+    batch.results_from_seq = results->last_seq + 1;
+
+    // The record first, so that every result has a batch to belong to.
+    OASIS_RETURN_IF_ERROR(store_record(batch));
+    book_.on_record(batch);
+
+    std::vector<std::pair<std::string, std::string>> tasks;
+    tasks.reserve(batch.targets.size());
+    for (const auto& agent : batch.targets) {
+        wire::Task t;
+        t.task_id = batch.batch_id + "." + agent;
+        t.batch_id = batch.batch_id;
+        t.agent_id = agent;
+        t.argv = batch.argv;
+        t.timeout_sec = batch.timeout_sec;
+        t.created_at_ms = batch.created_at_ms;
+        t.start_by_ms = batch.start_by_ms;
+        tasks.emplace_back(wire::task_subject(agent), wire::encode(t));
+    }
+    auto failed = bus_.js_publish_all(tasks, std::chrono::seconds(30));
+    if (!failed.ok() || *failed > 0) {
+        // TODO: name the nodes whose task was not stored; the async API of
+        // nats.c 3.4.1 reports failures without their subject in one place,
+        // so for now they end as unreachable when the batch expires.
+        log::error("control", "batch.tasks_not_stored",
+                   {{"batch_id", batch.batch_id},
+                    {"failed", failed.ok() ? std::to_string(*failed) : failed.status().message()}});
+    }
+    log::info("control", "batch.created",
+              {{"batch_id", batch.batch_id}, {"targets", std::to_string(batch.targets.size())},
+               {"offline", std::to_string(picked.offline.size())}});
+    return wire::encode(wire::ExecRunReply{batch, picked.offline});
+}
+
+Result<wire::BatchReport> ControlService::find_batch(const std::string& batch_id) {
+    if (auto r = book_.report(batch_id)) return *r;
+    auto m = bus_.get_last(wire::kBatchStream, wire::batch_subject(batch_id));
+    if (!m.ok()) {
+        if (m.status().code() == Code::not_found)
+            return error(Code::not_found, "no batch " + batch_id + " (see `oasis exec list`)");
+        return m.status();
+    }
+    auto batch = wire::decode_batch(m->data);
+    if (!batch.ok()) return batch.status().with_context("stored batch record");
+    book_.on_record(*batch);
+    return *book_.report(batch_id);
+}
+
+Result<std::string> ControlService::exec_get(std::string_view payload) {
+    auto req = wire::decode_batch_id_request(payload);
+    if (!req.ok()) return req.status();
+    auto report = find_batch(req->batch_id);
+    if (!report.ok()) return report.status();
+    return wire::encode(*report);
+}
+
+Result<std::string> ControlService::exec_list(std::string_view payload) {
+    auto req = wire::decode_exec_list_request(payload);
+    if (!req.ok()) return req.status();
+    wire::ExecListReply reply;
+    reply.batches = book_.recent(static_cast<std::size_t>(req->limit));
+    // Keep the reply small: a listing does not need every target.
+    for (auto& b : reply.batches) {
+        b.batch.targets.clear();
+        b.pending.clear();
+    }
+    return wire::encode(reply);
+}
+
+Result<std::string> ControlService::exec_cancel(std::string_view payload) {
+    auto req = wire::decode_batch_id_request(payload);
+    if (!req.ok()) return req.status();
+    auto report = find_batch(req->batch_id);
+    if (!report.ok()) return report.status();
+    wire::ExecCancelReply reply{req->batch_id, 0};
+    if (report->pending.empty()) return wire::encode(reply);
+
+    wire::Batch batch = report->batch;
+    batch.cancel_requested = true;
+    OASIS_RETURN_IF_ERROR(store_record(batch));
+    book_.on_record(batch);
+
+    // Tell each node to stop, then settle its state: whatever it reports
+    // later loses to this first result.
+    std::vector<std::pair<std::string, std::string>> cancels;
+    for (const auto& agent : report->pending) {
+        wire::Task t;
+        t.task_id = batch.batch_id + "." + agent + ".cancel";
+        t.kind = wire::TaskKind::cancel;
+        t.batch_id = batch.batch_id;
+        t.agent_id = agent;
+        t.created_at_ms = wire::now_ms();
+        t.start_by_ms = batch.start_by_ms;
+        cancels.emplace_back(wire::task_subject(agent), wire::encode(t));
+    }
+    (void)bus_.js_publish_all(cancels, std::chrono::seconds(30));
+    for (const auto& agent : report->pending) {
+        if (finalize(batch.batch_id, agent, wire::NodeState::cancelled, "cancelled by operator")) {
+            reply.cancelled++;
+            continue;
+        }
+        // The agent (told above) may have settled it first.
+        auto stored = bus_.get_last(wire::kResultStream, wire::result_subject(batch.batch_id, agent));
+        if (!stored.ok()) continue;
+        auto r = wire::decode_task_result(stored->data);
+        if (r.ok() && r->state == wire::NodeState::cancelled) reply.cancelled++;
+    }
+    log::info("control", "batch.cancelled",
+              {{"batch_id", batch.batch_id}, {"nodes", std::to_string(reply.cancelled)}});
+    return wire::encode(reply);
+}
+
+Result<std::string> ControlService::system_status(std::string_view payload) {
+    auto doc = wire::decode_exec_list_request(payload);  // only checks api
+    if (!doc.ok()) return doc.status();
+    auto now = wire::now_ms();
+    JsonWriter w;
+    w.begin_object();
+    w.field("api", wire::kApiVersion);
+    w.field("server", config_.server.name);
+    w.field("version", kVersion);
+    w.field("started_at_ms", started_at_ms_);
+    w.field("agents_online", static_cast<std::uint64_t>(registry_.online_count(now)));
+    w.field("agents_known", static_cast<std::uint64_t>(registry_.list(nullptr, now).size()));
+    return w.end_object().take();
+}
+
+bool ControlService::finalize(const std::string& batch_id, const std::string& agent_id,
+                              wire::NodeState state, std::string reason) {
+    wire::TaskResult r;
+    r.batch_id = batch_id;
+    r.agent_id = agent_id;
+    r.state = state;
+    r.error = std::move(reason);
+    r.reported_by = "server";
+    PublishOptions first_wins;
+    first_wins.only_if_subject_empty = true;
+    auto seq = bus_.js_publish(wire::result_subject(batch_id, agent_id), wire::encode(r),
+                               first_wins);
+    if (seq.ok()) {
+        book_.on_result(batch_id, agent_id, state);
+        return true;
+    }
+    if (seq.status().code() != Code::conflict) {
+        log::warn("control", "result.not_stored",
+                  {{"batch_id", batch_id}, {"agent_id", agent_id},
+                   {"error", seq.status().message()}});
+    }
+    return false;
+}
+
+Status ControlService::store_record(const wire::Batch& batch) {
+    auto seq = bus_.js_publish(wire::batch_subject(batch.batch_id), wire::encode(batch));
+    return seq.status().with_context("store batch " + batch.batch_id);
+}
+
+}  // namespace oasis::server

@@ -1,0 +1,177 @@
+// `oasis server`: rebuild state from the streams, answer control requests,
+// and settle nodes that never answered.
+#include "server.h"
+
+#include "batch_book.h"
+#include "control.h"
+#include "registry.h"
+#include "oasis/work_queue.h"
+
+#include "oasis/bus.h"
+#include "oasis/log.h"
+#include "oasis/streams.h"
+#include "oasis/version.h"
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+namespace oasis::server {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Waits until a follower has delivered everything the stream held when we
+// asked, so the server answers nothing from a half-read state.
+Status wait_caught_up(Bus& bus, const char* stream, const std::atomic<std::uint64_t>& seen) {
+    auto state = bus.stream_state(stream);
+    if (!state.ok()) return state.status();
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (state->msgs > 0 && seen.load() < state->last_seq) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return error(Code::timeout, std::string("reading ") + stream + " took over 60 s");
+        std::this_thread::sleep_for(10ms);
+    }
+    return {};
+}
+
+// Nodes that never answered by the batch's expiry get their final state
+// from the server; batches whose nodes all have one are marked done.
+void sweep(ControlService& control, BatchBook& book, Registry& registry) {
+    auto now = wire::now_ms();
+    for (const auto& report : book.expired(now)) {
+        for (const auto& agent : report.pending) {
+            auto status = registry.get(agent, now);
+            bool online = status && status->online;
+            control.finalize(report.batch.batch_id, agent,
+                             online ? wire::NodeState::timed_out : wire::NodeState::unreachable,
+                             online ? "the agent sent no result before the batch expired"
+                                    : "the agent was offline until the batch expired");
+        }
+    }
+    for (const auto& batch : book.completed()) {
+        if (control.store_record(batch).ok()) {
+            book.on_record(batch);
+            log::info("server", "batch.done", {{"batch_id", batch.batch_id}});
+        }
+    }
+}
+
+struct Followers {
+    std::unique_ptr<Subscription> batches, results, heartbeats, overrides, control;
+};
+
+Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers& f) {
+    auto batch_seq = std::make_shared<std::atomic<std::uint64_t>>(0);
+    auto batches = bus.follow(wire::kBatchStream, "oasis.batch.>", Replay::last_per_subject,
+                              [&book, batch_seq](Message&& m) {
+                                  if (auto b = wire::decode_batch(m.data); b.ok())
+                                      book.on_record(*b);
+                                  batch_seq->store(m.stream_seq);
+                              });
+    if (!batches.ok()) return batches.status();
+    f.batches = std::move(*batches);
+    OASIS_RETURN_IF_ERROR(wait_caught_up(bus, wire::kBatchStream, *batch_seq));
+
+    // Results of open batches only: done ones carry their counts.
+    std::uint64_t from = book.oldest_open_results_seq();
+    auto results = bus.follow(
+        wire::kResultStream, "oasis.result.>", from ? Replay::from_sequence : Replay::new_only,
+        [&book](Message&& m) {
+            if (auto r = wire::decode_task_result(m.data); r.ok())
+                book.on_result(r->batch_id, r->agent_id, r->state);
+        },
+        from);
+    if (!results.ok()) return results.status();
+    f.results = std::move(*results);
+
+    auto heartbeats = bus.follow(wire::kHeartbeatStream, "oasis.hb.>", Replay::last_per_subject,
+                                 [&registry](Message&& m) {
+                                     auto info = wire::decode_agent_info(m.data);
+                                     if (!info.ok()) {
+                                         log::warn("registry", "heartbeat.malformed",
+                                                   {{"subject", m.subject},
+                                                    {"error", info.status().message()}});
+                                         return;
+                                     }
+                                     registry.on_heartbeat(std::move(*info), m.time_ms);
+                                 });
+    if (!heartbeats.ok()) return heartbeats.status();
+    f.heartbeats = std::move(*heartbeats);
+
+    std::string kv_stream = std::string("KV_") + wire::kAgentOverrideBucket;
+    std::string kv_prefix = std::string("$KV.") + wire::kAgentOverrideBucket + ".";
+    auto overrides = bus.follow(kv_stream, kv_prefix + ">", Replay::last_per_subject,
+                                [&registry, kv_prefix](Message&& m) {
+                                    std::string id = m.subject.substr(kv_prefix.size());
+                                    auto o = wire::decode_agent_override(m.data);
+                                    registry.on_override(id, o.ok() ? *o : wire::AgentOverride{});
+                                });
+    if (!overrides.ok()) return overrides.status();
+    f.overrides = std::move(*overrides);
+    return {};
+}
+
+}  // namespace
+
+int run(const Config& config) {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // threads made later inherit it
+
+    BusOptions bo;
+    bo.urls = config.nats.urls;
+    bo.name = "oasis-server " + config.server.name;
+    auto bus = Bus::connect(bo);
+    if (!bus.ok()) {
+        log::error("server", "nats.connect_failed", {{"error", bus.status().message()}});
+        return 3;
+    }
+    if (auto st = ensure_oasis_streams(**bus); !st.ok()) {
+        log::error("server", "streams.failed", {{"error", st.message()}});
+        return 3;
+    }
+
+    Registry registry(config.server.heartbeat_ttl_sec);
+    BatchBook book;
+    ControlService control(**bus, registry, book, config);
+    Followers followers;
+    if (auto st = start_followers(**bus, registry, book, followers); !st.ok()) {
+        log::error("server", "state.load_failed", {{"error", st.message()}});
+        return 3;
+    }
+
+    {
+        WorkQueue workers(4);
+        Bus& b = **bus;
+        auto sub = b.subscribe("oasis.ctl.>", wire::kControlQueue, [&](Message&& m) {
+            if (m.reply.empty()) return;  // nobody to answer
+            workers.post([&control, &b, m = std::move(m)] {
+                (void)b.publish(m.reply, control.handle(m.subject, m.data));
+            });
+        });
+        if (!sub.ok()) {
+            log::error("server", "control.subscribe_failed", {{"error", sub.status().message()}});
+            return 3;
+        }
+        log::info("server", "server.ready",
+                  {{"server", config.server.name}, {"version", kVersion},
+                   {"nats", config.nats.urls.front()}});
+
+        timespec tick{0, 500 * 1000 * 1000};
+        for (;;) {
+            int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+            if (sig == SIGINT || sig == SIGTERM) break;
+            sweep(control, book, registry);
+        }
+        log::info("server", "server.stopping");
+        sub->reset();
+    }
+    followers = {};
+    return 0;
+}
+
+}  // namespace oasis::server
