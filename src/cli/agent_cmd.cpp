@@ -59,7 +59,7 @@ int agent_list(int argc, char** argv, int first) {
         std::printf("%-24s %-8s %-10s", a.info.id.c_str(), a.online ? "online" : "offline",
                     format_age(a.last_seen_ms, now).c_str());
         if (verbose) {
-            std::printf(" labels: %s\n%36s groups: %s\n%36s facts: %s", join_map(a.info.labels).c_str(),
+            std::printf(" labels: %s\n%45s groups: %s\n%45s facts: %s", join_map(a.info.labels).c_str(),
                         "", join_list(a.info.groups).c_str(), "", join_map(a.info.facts).c_str());
         }
         std::printf("\n");
