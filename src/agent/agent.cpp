@@ -106,6 +106,22 @@ public:
             log::info("agent", "catch_up.done", {{"tasks", std::to_string(backlog.size())}});
     }
 
+    // Live tasks carry no stream sequence, so the cursor only moves in
+    // catch_up(). After live tasks, move it to the newest stored task once it
+    // is claimed: everything before it arrived in order on the same
+    // subscription, and any gap since the last catch-up is covered by the
+    // catch-up that follows every reconnect. Keeps the next catch-up short.
+    void advance_cursor_past_live_tasks() {
+        if (!live_since_cursor_.exchange(false)) return;
+        auto m = bus_.get_last(wire::kTaskStream, wire::task_subject(config_.agent.id));
+        if (!m.ok()) return;
+        auto task = wire::decode_task(m->data);
+        if (task.ok() && (task->kind == wire::TaskKind::cancel || journal_.claimed(task->task_id)))
+            journal_.advance_cursor(m->stream_seq);
+        else
+            live_since_cursor_ = true;  // try again later
+    }
+
     void send_heartbeat() {
         wire::AgentInfo info;
         info.id = config_.agent.id;
@@ -156,11 +172,18 @@ private:
             return;
         }
         if (!*claimed) return;  // ran (or was refused) before
+        // A replayed task may have run before this journal existed (a wiped
+        // state directory): a stored result says so.
+        if (from_replay && bus_.get_last(wire::kResultStream,
+                                         wire::result_subject(task.batch_id, task.agent_id))
+                               .ok())
+            return;
         if (wire::now_ms() > task.start_by_ms) {
             // A replayed task past its deadline: the server settles it.
             if (!from_replay) refuse(task, "the task's start deadline passed before it arrived");
             return;
         }
+        if (!from_replay) live_since_cursor_ = true;
         log::info("agent", "task.accepted",
                   {{"batch_id", task.batch_id}, {"task_id", task.task_id}});
         runners_.post([this, task = std::move(task)] { run_task(task); });
@@ -272,6 +295,7 @@ private:
     std::unordered_set<std::string> cancelled_;
     std::size_t output_cap_ = 256 * 1024;
     bool stopping_ = false;
+    std::atomic<bool> live_since_cursor_{false};
     WorkQueue runners_;
     const std::int64_t started_at_ms_;
 };
@@ -343,6 +367,7 @@ int run(const Config& config) {
                 next_facts = clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
             }
             if (clock::now() >= next_heartbeat) {
+                agent.advance_cursor_past_live_tasks();
                 agent.send_heartbeat();
                 next_heartbeat = clock::now() + std::chrono::seconds(config.agent.heartbeat_interval_sec);
             }

@@ -91,6 +91,11 @@ Result<bool> TaskJournal::claim(const std::string& task_id, std::int64_t keep_un
     return true;
 }
 
+bool TaskJournal::claimed(const std::string& task_id) const {
+    std::lock_guard lock(mu_);
+    return claimed_.count(task_id) > 0;
+}
+
 std::uint64_t TaskJournal::cursor() const {
     std::lock_guard lock(mu_);
     return cursor_;

@@ -29,6 +29,8 @@ public:
     // false when it was claimed before. An I/O error means "do not run it".
     Result<bool> claim(const std::string& task_id, std::int64_t keep_until_ms);
 
+    bool claimed(const std::string& task_id) const;
+
     std::uint64_t cursor() const;
     // Moves the cursor forward (never back); written without fsync: a lost
     // update only means re-reading tasks that claim() then skips.
