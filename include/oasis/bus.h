@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,6 +74,9 @@ struct PublishOptions {
     // Accept the message only when the stream holds none on its subject:
     // the first writer wins, later ones get Code::conflict.
     bool only_if_subject_empty = false;
+    // Accept the message only when the last one on its subject has this
+    // sequence (compare-and-swap); Code::conflict otherwise.
+    std::optional<std::uint64_t> expected_last_subject_seq;
 };
 
 // Where a stream follower starts.

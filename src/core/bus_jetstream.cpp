@@ -119,8 +119,12 @@ Result<std::uint64_t> Bus::js_publish(std::string_view subject, std::string_view
         natsMsg* msg = nullptr;
         natsStatus s = natsMsg_Create(&msg, subj.c_str(), nullptr, data.data(),
                                       static_cast<int>(data.size()));
-        if (s == NATS_OK && options.only_if_subject_empty)
-            s = natsMsgHeader_Set(msg, "Nats-Expected-Last-Subject-Sequence", "0");
+        std::optional<std::uint64_t> expected = options.expected_last_subject_seq;
+        if (options.only_if_subject_empty) expected = 0;
+        if (s == NATS_OK && expected) {
+            s = natsMsgHeader_Set(msg, "Nats-Expected-Last-Subject-Sequence",
+                                  std::to_string(*expected).c_str());
+        }
         jsPubOptions po;
         jsPubOptions_Init(&po);
         po.MaxWait = 5000;

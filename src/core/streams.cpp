@@ -48,7 +48,8 @@ std::vector<StreamSpec> oasis_streams() {
 
 Status ensure_oasis_streams(Bus& bus) {
     for (const auto& spec : oasis_streams()) OASIS_RETURN_IF_ERROR(bus.ensure_stream(spec));
-    return bus.ensure_kv_bucket(wire::kAgentOverrideBucket, 1);
+    OASIS_RETURN_IF_ERROR(bus.ensure_kv_bucket(wire::kAgentOverrideBucket, 1));
+    return bus.ensure_kv_bucket("oasis_leader", 1);
 }
 
 }  // namespace oasis

@@ -4,6 +4,7 @@
 
 #include "batch_book.h"
 #include "control.h"
+#include "leader_lease.h"
 #include "registry.h"
 #include "oasis/work_queue.h"
 
@@ -15,6 +16,8 @@
 #include <atomic>
 #include <csignal>
 #include <thread>
+
+#include <unistd.h>
 
 namespace oasis::server {
 
@@ -161,11 +164,18 @@ int run(const Config& config) {
                   {{"server", config.server.name}, {"version", kVersion},
                    {"nats", config.nats.urls.front()}});
 
+        // Only the lease holder settles expired batches; the others stand by.
+        LeaderLease lease(b, config.server.name + "/" + std::to_string(::getpid()), 10s);
+        auto next_refresh = std::chrono::steady_clock::now();
         timespec tick{0, 500 * 1000 * 1000};
         for (;;) {
             int sig = sigtimedwait(&stop_signals, nullptr, &tick);
             if (sig == SIGINT || sig == SIGTERM) break;
-            sweep(control, book, registry);
+            if (std::chrono::steady_clock::now() >= next_refresh) {
+                lease.refresh(wire::now_ms());
+                next_refresh = std::chrono::steady_clock::now() + 2s;
+            }
+            if (lease.held()) sweep(control, book, registry);
         }
         log::info("server", "server.stopping");
         sub->reset();
