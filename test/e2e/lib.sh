@@ -38,7 +38,11 @@ show_logs() {
     for log in "$T"/*.log; do
         [ -f "$log" ] || continue
         echo "----- last lines of $(basename "$log")" >&2
-        tail -n 25 "$log" >&2
+        if [ "$(basename "$log")" == nats.log ]; then
+            grep -v '\[INF\]' "$log" | tail -n 10 >&2  # warnings and errors only
+        else
+            tail -n 25 "$log" >&2
+        fi
     done
 }
 
@@ -137,13 +141,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A token unique to this run, for command lines a test must find again
-# (`sleep 30.<token>` sleeps ~30 s and matches nothing else on the host).
+# new_token: sets $TOKEN to a number unique to this run, for command lines
+# a test must find again (`sleep 30.$TOKEN` sleeps ~30 s and matches nothing
+# else on the host); whatever still runs with it is killed at exit. Call it
+# directly, not in $(...), or the token is not remembered.
 new_token() {
-    local token
-    token=$(( (RANDOM << 15 | RANDOM) + 100000 ))$$
-    TOKENS+=("$token")
-    echo "$token"
+    TOKEN=$(( (RANDOM << 15 | RANDOM) + 100000 ))$$
+    TOKENS+=("$TOKEN")
 }
 
 # --- waiting -------------------------------------------------------------
