@@ -193,23 +193,38 @@ int exec_run(int argc, char** argv, int first) {
     return all_succeeded(report.counts) ? kOk : kNodesFailed;
 }
 
-int exec_get(int argc, char** argv, int first) {
-    cxxopts::Options options("oasis exec get",
-                             "Shows every node's state, exit code, output and duration.\n\n"
-                             "  oasis exec get BATCH_ID\n");
+// Parses `oasis exec <verb> BATCH_ID`: the common flags and a checked id.
+std::unique_ptr<Context> parse_batch_command(const char* name, const char* description,
+                                             int argc, char** argv, int first,
+                                             wire::BatchIdRequest& req, int& exit) {
+    cxxopts::Options options(name, description);
     options.add_options()("batch", "batch id", cxxopts::value<std::string>());
     options.parse_positional({"batch"});
     options.positional_help("BATCH_ID");
     Context::add_common_options(options);
-    int exit = kOk;
     auto ctx = Context::parse(options, argc, argv, first, exit);
-    if (!ctx) return exit;
-    if (!ctx->args().count("batch")) return Context::usage_error("missing BATCH_ID");
-
-    wire::BatchIdRequest req{ctx->args()["batch"].as<std::string>()};
-    if (!wire::is_valid_batch_id(req.batch_id))
-        return Context::usage_error("\"" + req.batch_id +
+    if (!ctx) return nullptr;
+    if (!ctx->args().count("batch")) {
+        exit = Context::usage_error("missing BATCH_ID");
+        return nullptr;
+    }
+    req.batch_id = ctx->args()["batch"].as<std::string>();
+    if (!wire::is_valid_batch_id(req.batch_id)) {
+        exit = Context::usage_error("\"" + req.batch_id +
                                     "\" is not a batch id (they look like b-1a2b3c4d5e6f)");
+        return nullptr;
+    }
+    return ctx;
+}
+
+int exec_get(int argc, char** argv, int first) {
+    wire::BatchIdRequest req;
+    int exit = kOk;
+    auto ctx = parse_batch_command("oasis exec get",
+                                   "Shows every node's state, exit code, output and duration.\n\n"
+                                   "  oasis exec get BATCH_ID\n",
+                                   argc, argv, first, req, exit);
+    if (!ctx) return exit;
     auto payload = ctx->call("exec", "get", wire::encode(req), exit);
     if (!payload) return exit;
     auto known = wire::decode_batch_report(*payload);
@@ -275,21 +290,13 @@ int exec_list(int argc, char** argv, int first) {
 }
 
 int exec_cancel(int argc, char** argv, int first) {
-    cxxopts::Options options("oasis exec cancel",
-                             "Stops what is still running or queued in a batch.\n\n"
-                             "  oasis exec cancel BATCH_ID\n");
-    options.add_options()("batch", "batch id", cxxopts::value<std::string>());
-    options.parse_positional({"batch"});
-    options.positional_help("BATCH_ID");
-    Context::add_common_options(options);
+    wire::BatchIdRequest req;
     int exit = kOk;
-    auto ctx = Context::parse(options, argc, argv, first, exit);
+    auto ctx = parse_batch_command("oasis exec cancel",
+                                   "Stops what is still running or queued in a batch.\n\n"
+                                   "  oasis exec cancel BATCH_ID\n",
+                                   argc, argv, first, req, exit);
     if (!ctx) return exit;
-    if (!ctx->args().count("batch")) return Context::usage_error("missing BATCH_ID");
-    wire::BatchIdRequest req{ctx->args()["batch"].as<std::string>()};
-    if (!wire::is_valid_batch_id(req.batch_id))
-        return Context::usage_error("\"" + req.batch_id +
-                                    "\" is not a batch id (they look like b-1a2b3c4d5e6f)");
     auto payload = ctx->call("exec", "cancel", wire::encode(req), exit);
     if (!payload) return exit;
     auto reply = wire::decode_exec_cancel_reply(*payload);
