@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# A queued task does not wait forever: an agent that stays offline ends
+# `unreachable` when the batch expires (start window + timeout + 10 s), and
+# the task never runs.
+source "$(dirname "$0")/lib.sh"
+
+E2E_START_WINDOW_SEC=1
+start_fleet 'agent-1||' 'agent-2||'
+stop_agent agent-2
+wait_offline agent-2
+
+start=$(date +%s%N)
+cli exec run -t agent-1,agent-2 --timeout 1 --output json -- sh -c "echo ran >>'$T/runs'"
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_rc 1 "a batch with a node that never came back"
+expect_eq "$(state_of agent-1)" succeeded "the online agent"
+expect_eq "$(state_of agent-2)" unreachable "the agent that stayed offline"
+expect_eq "$(jq -r '.report.results[] | select(.agent_id == "agent-2") | .error' <<<"$OUT")" \
+    "the agent was offline until the batch expired" "why agent-2 is unreachable"
+[ "$took_ms" -ge 12000 ] && [ "$took_ms" -lt 20000 ] ||
+    fail "the batch settled after $took_ms ms, not at about 12 s"
+expect_eq "$(cat "$T/runs")" ran "runs (agent-1 only)"
+ok
