@@ -147,8 +147,16 @@ struct BatchReport {
 
 // --- control requests and replies -----------------------------------------
 
-struct AgentListRequest { std::string selector; };  // empty: every agent
-struct AgentListReply { std::vector<AgentStatus> agents; };
+// Agent listings come in pages that fit one NATS message; ask again with
+// `after` set to the reply's `next_after` until it is empty.
+struct AgentListRequest {
+    std::string selector;  // empty: every agent
+    std::string after;     // only agents whose id sorts after this
+};
+struct AgentListReply {
+    std::vector<AgentStatus> agents;
+    std::string next_after;  // empty on the last page
+};
 struct AgentSetRequest { std::string agent_id; AgentOverride change; };
 struct ExecRunRequest {
     std::string selector;

@@ -41,14 +41,20 @@ int agent_list(int argc, char** argv, int first) {
         if (!sel.ok()) return Context::fail(sel.status());
         req.selector = sel->text();
     }
-    auto payload = ctx->call("agent", "list", wire::encode(req), exit);
-    if (!payload) return exit;
-    auto reply = wire::decode_agent_list_reply(*payload);
-    if (!reply.ok()) return Context::fail(reply.status());
+    wire::AgentListReply all;
+    do {
+        auto payload = ctx->call("agent", "list", wire::encode(req), exit);
+        if (!payload) return exit;
+        auto page = wire::decode_agent_list_reply(*payload);
+        if (!page.ok()) return Context::fail(page.status());
+        for (auto& a : page->agents) all.agents.push_back(std::move(a));
+        req.after = page->next_after;
+    } while (!req.after.empty());
     if (ctx->json()) {
-        std::cout << *payload << "\n";
+        std::cout << wire::encode(all) << "\n";
         return kOk;
     }
+    const auto* reply = &all;
     bool verbose = ctx->args().count("verbose") > 0;
     auto now = wire::now_ms();
     std::printf("%-24s %-8s %-10s%s\n", "AGENT", "STATE", "LAST SEEN",

@@ -228,6 +228,7 @@ std::string encode(const AgentListRequest& v) {
     JsonWriter w;
     begin(w);
     w.field("selector", v.selector);
+    w.field("after", v.after);
     return w.end_object().take();
 }
 
@@ -237,6 +238,7 @@ std::string encode(const AgentListReply& v) {
     w.key("agents").begin_array();
     for (const auto& a : v.agents) write_agent_status(w, a);
     w.end_array();
+    w.field("next_after", v.next_after);
     return w.end_object().take();
 }
 

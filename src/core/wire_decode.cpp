@@ -181,7 +181,10 @@ Result<Batch> decode_batch(std::string_view json) {
 
 Result<AgentListRequest> decode_agent_list_request(std::string_view json) {
     return decode_with<AgentListRequest>(json, [](ObjectReader& r) {
-        return AgentListRequest{r.str("selector", false, kMaxSelectorBytes)};
+        AgentListRequest v;
+        v.selector = r.str("selector", false, kMaxSelectorBytes);
+        v.after = r.str("after", false, 64);
+        return v;
     });
 }
 
@@ -189,6 +192,7 @@ Result<AgentListReply> decode_agent_list_reply(std::string_view json) {
     return decode_with<AgentListReply>(json, [](ObjectReader& r) {
         AgentListReply v;
         for (auto& a : r.objects("agents")) v.agents.push_back(read_agent_status(a));
+        v.next_after = r.str("next_after", false, 64);
         return v;
     });
 }

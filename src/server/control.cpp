@@ -68,13 +68,30 @@ std::string ControlService::handle(std::string_view subject, std::string_view pa
 Result<std::string> ControlService::agent_list(std::string_view payload) {
     auto req = wire::decode_agent_list_request(payload);
     if (!req.ok()) return req.status();
-    wire::AgentListReply reply;
+    std::vector<wire::AgentStatus> agents;
     if (req->selector.empty()) {
-        reply.agents = registry_.list(nullptr, wire::now_ms());
+        agents = registry_.list(nullptr, wire::now_ms());
     } else {
         auto sel = Selector::parse(req->selector);
         if (!sel.ok()) return sel.status();
-        reply.agents = registry_.list(&*sel, wire::now_ms());
+        agents = registry_.list(&*sel, wire::now_ms());
+    }
+    // One page: as many agents after `after` as fit well inside one message.
+    const std::size_t budget = static_cast<std::size_t>(bus_.max_payload()) / 2;
+    wire::AgentListReply reply;
+    std::size_t size = 0;
+    auto it = std::upper_bound(agents.begin(), agents.end(), req->after,
+                               [](const std::string& after, const wire::AgentStatus& a) {
+                                   return after < a.info.id;
+                               });
+    for (; it != agents.end(); ++it) {
+        std::size_t one = wire::encode(*it).size();
+        if (!reply.agents.empty() && size + one > budget) {
+            reply.next_after = reply.agents.back().info.id;
+            break;
+        }
+        size += one;
+        reply.agents.push_back(std::move(*it));
     }
     return wire::encode(reply);
 }
