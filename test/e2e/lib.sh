@@ -275,7 +275,7 @@ start_server() {
     wait_until 20 "the oasis server to answer" server_answers
 }
 
-# kill_server [SIGNAL]: stops the server (TERM by default, or -9).
+# kill_server [SIGNAL]: stops the server (TERM by default, or e.g. KILL).
 kill_server() {
     if [ "${1:-TERM}" == "TERM" ]; then
         stop_pid "$SERVER_PID"

@@ -8,6 +8,10 @@ raw socket, so tests can send what the oasis CLI never would.
     natsc.py URL publish SUBJECT PAYLOAD_FILE
     natsc.py URL next SUBJECT [TIMEOUT_SEC]
         prints the payload of the first message on SUBJECT
+    natsc.py URL requests LIST_FILE [TIMEOUT_SEC]
+        LIST_FILE has one "SUBJECT<tab>PAYLOAD_FILE" a line; sends each as
+        a request in turn and prints each reply on its own line ("-" when
+        nobody answered), so many requests cost one process start
 
 PAYLOAD_FILE may be "-" for standard input. URL is nats://127.0.0.1:PORT.
 """
@@ -120,6 +124,21 @@ def main(argv):
                 print("natsc: no responders on " + subject, file=sys.stderr)
                 return 4
             sys.stdout.buffer.write(payload + b"\n")
+        elif verb == "requests":
+            timeout = float(argv[4]) if len(argv) > 4 else 5
+            with open(argv[3]) as f:
+                cases = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+            inbox = "_INBOX.e2e%d" % os.getpid()
+            nc.sub(inbox + ".*", 1)
+            for n, (subj, path) in enumerate(cases):
+                nc.pub(subj, read_payload(path), "%s.%d" % (inbox, n))
+                try:
+                    status, payload = nc.next_msg(timeout)
+                except TimeoutError:
+                    status, payload = "", b"-"
+                if status == "503":
+                    payload = b"-"
+                sys.stdout.buffer.write(payload.replace(b"\n", b" ") + b"\n")
         elif verb == "publish":
             nc.pub(subject, read_payload(argv[4]))
             nc.flush()

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Every command answers --help on stdout with exit 0; an unknown command,
+# an unknown flag or a missing argument is a usage error: exit 2 and a
+# message starting "oasis: error:" on stderr, before anything is sent.
+source "$(dirname "$0")/lib.sh"
+
+# No NATS runs here: usage errors must not need one. The URL points at a
+# port nobody listens on, so a command that tried to connect would exit 3.
+export OASIS__NATS__URL="nats://127.0.0.1:$(free_port)"
+
+for command in "" system "system status" agent "agent list" "agent set" "agent run" \
+               exec "exec run" "exec get" "exec list" "exec cancel" server; do
+    for flag in --help -h; do
+        # shellcheck disable=SC2086  # the command words split on purpose
+        cli $command $flag
+        expect_rc 0 "oasis $command $flag"
+        expect_eq "$ERR" "" "stderr of oasis $command $flag"
+        expect_contains "$OUT" "oasis ${command%% *}" "oasis $command $flag"
+    done
+done
+cli exec run --help
+expect_contains "$OUT" "oasis exec run -t SELECTOR [--timeout SEC] -- CMD [ARGS...]" "exec run --help"
+
+cli --version
+expect_rc 0 "--version"
+[[ "$OUT" =~ ^oasis\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version printed [$OUT]"
+
+expect_usage_error() {  # WANTED_STDERR_FIRST_LINE ARGS...
+    local want=$1
+    shift
+    cli "$@"
+    expect_rc 2 "oasis $*"
+    expect_eq "$OUT" "" "stdout of oasis $*"
+    expect_eq "$(head -n 1 <<<"$ERR")" "$want" "stderr of oasis $*"
+}
+expect_usage_error 'oasis: error: missing command'
+expect_usage_error 'oasis: error: unknown command "oasis frob"' frob
+expect_usage_error 'oasis: error: unknown command "oasis exec frob"' exec frob
+expect_usage_error 'oasis: error: unknown command "oasis agent frob"' agent frob
+expect_usage_error 'oasis: error: unknown command "oasis system frob"' system frob
+expect_usage_error 'oasis: error: missing command' exec
+expect_usage_error "oasis: error: Option ‘bogus’ does not exist (see --help)" exec run --bogus -t all -- true
+expect_usage_error "oasis: error: Option ‘bogus’ does not exist (see --help)" agent list --bogus
+expect_usage_error "oasis: error: Option ‘timeout’ is missing an argument (see --help)" \
+    exec run -t all --timeout
+expect_usage_error 'oasis: error: missing -t/--target SELECTOR (use `all` for every node)' \
+    exec run -- true
+expect_usage_error 'oasis: error: missing command: put it after `--`, e.g. oasis exec run -t all -- uptime' \
+    exec run -t all
+expect_usage_error 'oasis: error: missing BATCH_ID' exec get
+expect_usage_error 'oasis: error: missing BATCH_ID' exec cancel
+expect_usage_error 'oasis: error: --limit must be a whole number from 1 to 1000, got "0"' \
+    exec list --limit 0
+expect_usage_error 'oasis: error: unexpected argument "extra" (see --help)' exec list extra
+expect_usage_error 'oasis: error: missing --agent-id ID' agent set
+expect_usage_error 'oasis: error: --output must be text or json, got "xml"' \
+    system status --output xml
+expect_usage_error 'oasis: error: unexpected argument "--bogus" (see --help)' server --bogus
+expect_usage_error 'oasis: error: unexpected argument "--bogus" (see --help)' agent run --bogus
+ok
