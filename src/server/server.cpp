@@ -153,7 +153,18 @@ int run(const Config& config) {
         auto sub = b.subscribe("oasis.ctl.>", wire::kControlQueue, [&](Message&& m) {
             if (m.reply.empty()) return;  // nobody to answer
             workers.post([&control, &b, m = std::move(m)] {
-                (void)b.publish(m.reply, control.handle(m.subject, m.data));
+                std::string reply = control.handle(m.subject, m.data);
+                auto limit = static_cast<std::size_t>(b.max_payload());
+                if (reply.size() > limit) {
+                    // TODO: page every reply that can grow with the fleet, as
+                    // agent.list does; until then the caller gets this error.
+                    reply = wire::encode_error(error(
+                        Code::internal, "the reply (" + std::to_string(reply.size()) +
+                                            " bytes) is larger than the NATS max payload (" +
+                                            std::to_string(limit) + " bytes)"));
+                }
+                if (Status st = b.publish(m.reply, reply); !st.ok())
+                    log::warn("server", "reply.failed", {{"error", st.message()}});
             });
         });
         if (!sub.ok()) {
