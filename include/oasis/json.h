@@ -5,6 +5,7 @@
 // for byte goes through base64 (see bytes_to_wire in wire.h), not through here.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -58,6 +59,11 @@ void append_json_string(std::string& out, std::string_view text);
 
 // True when `bytes` is well-formed UTF-8.
 bool is_valid_utf8(std::string_view bytes);
+
+// The length (1 to 4) of the well-formed UTF-8 sequence that `bytes` starts
+// with, or 0 if it is malformed (overlong, surrogate, past U+10FFFF, cut
+// short) or `bytes` is empty.
+std::size_t utf8_sequence_length(std::string_view bytes);
 
 std::string base64_encode(std::string_view bytes);
 // Standard alphabet with padding; false on any malformed input.

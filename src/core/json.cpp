@@ -101,10 +101,8 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
     return *this;
 }
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence at the start of `s`, or 0.
 std::size_t utf8_sequence_length(std::string_view s) {
+    if (s.empty()) return 0;
     auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
     auto cont = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
     unsigned char c = b(0);
@@ -124,8 +122,6 @@ std::size_t utf8_sequence_length(std::string_view s) {
     }
     return 0;
 }
-
-}  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -150,6 +146,8 @@ void append_json_string(std::string& out, std::string_view text) {
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
         default:
             if (c < 0x20 || c == 0x7F) {
                 out += "\\u00";

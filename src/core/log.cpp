@@ -3,6 +3,8 @@
 // locking, writing and flushing. spdlog is included here and nowhere else.
 #include "oasis/log.h"
 
+#include "oasis/json.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -57,65 +59,30 @@ std::string lower(std::string_view s) {
 
 // ---- Escaping -------------------------------------------------------------
 
-// The length of the UTF-8 sequence at s[i], or 0 if it is malformed.
-size_t utf8_length(std::string_view s, size_t i) {
-    auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = at(i);
-    if (c < 0x80) return 1;
-
-    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-    if (n == 0 || c > 0xf4 || c == 0xc0 || c == 0xc1 || i + n > s.size())
-        return 0;
-    for (size_t k = 1; k < n; ++k)
-        if ((at(i + k) & 0xc0) != 0x80) return 0;
-
-    unsigned char c1 = at(i + 1);
-    if (c == 0xe0 && c1 < 0xa0) return 0;  // overlong
-    if (c == 0xed && c1 > 0x9f) return 0;  // surrogate
-    if (c == 0xf0 && c1 < 0x90) return 0;  // overlong
-    if (c == 0xf4 && c1 > 0x8f) return 0;  // past U+10FFFF
-    return n;
+// `s` with each byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+std::string replace_malformed(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size();) {
+        size_t n = utf8_sequence_length(s.substr(i));
+        if (n == 0) {
+            out += "\xef\xbf\xbd";
+            n = 1;
+        } else {
+            out.append(s.substr(i, n));
+        }
+        i += n;
+    }
+    return out;
 }
 
 // Appends `s` between double quotes with JSON escapes. A malformed UTF-8
 // byte becomes U+FFFD: escaped as \ufffd in JSON, the character itself in
 // text, so that both stay valid UTF-8.
 void append_quoted(std::string& out, std::string_view s, Format format) {
-    static const char kHex[] = "0123456789abcdef";
-    out += '"';
-    for (size_t i = 0; i < s.size();) {
-        size_t n = utf8_length(s, i);
-        if (n == 0) {
-            out += format == Format::json ? "\\ufffd" : "\xef\xbf\xbd";
-            ++i;
-            continue;
-        }
-        if (n > 1) {
-            out.append(s.substr(i, n));
-            i += n;
-            continue;
-        }
-
-        auto c = static_cast<unsigned char>(s[i++]);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                out += "\\u00";
-                out += kHex[c >> 4];
-                out += kHex[c & 0xf];
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    out += '"';
+    if (format == Format::json || is_valid_utf8(s))
+        append_json_string(out, s);
+    else
+        append_json_string(out, replace_malformed(s));
 }
 
 // A text token is written bare unless it is empty or holds a space, a
@@ -125,7 +92,7 @@ bool needs_quotes(std::string_view s) {
     for (size_t i = 0; i < s.size();) {
         auto c = static_cast<unsigned char>(s[i]);
         if (c <= ' ' || c == '"' || c == '\\' || c == 0x7f) return true;
-        size_t n = utf8_length(s, i);
+        size_t n = utf8_sequence_length(s.substr(i));
         if (n == 0) return true;
         i += n;
     }
