@@ -7,6 +7,8 @@
 // whole file in one pass.
 #include "oasis/config.h"
 
+#include "core/config_values.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,113 +46,20 @@ namespace {
 constexpr size_t kMaxFileBytes = 1 << 20;
 constexpr int kMaxSeconds = 86400;
 constexpr int kMaxTasks = 1024;
-constexpr size_t kMaxShownBytes = 64;
 constexpr std::string_view kEnvPrefix = "OASIS__";
 
-// ---- Characters -----------------------------------------------------------
-
-bool is_alnum(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9');
-}
-
-bool is_control(char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-}
-
-// The length of the UTF-8 sequence at s[i], or 0 if it is malformed
-// (overlong, surrogate, past U+10FFFF, or cut short).
-size_t utf8_length(std::string_view s, size_t i) {
-    auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = at(i);
-    if (c < 0x80) return 1;
-
-    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
-    if (n == 0 || c > 0xf4 || c == 0xc0 || c == 0xc1 || i + n > s.size())
-        return 0;
-    for (size_t k = 1; k < n; ++k)
-        if ((at(i + k) & 0xc0) != 0x80) return 0;
-
-    unsigned char c1 = at(i + 1);
-    if (c == 0xe0 && c1 < 0xa0) return 0;  // overlong
-    if (c == 0xed && c1 > 0x9f) return 0;  // surrogate
-    if (c == 0xf0 && c1 < 0x90) return 0;  // overlong
-    if (c == 0xf4 && c1 > 0x8f) return 0;  // past U+10FFFF
-    return n;
-}
-
-bool is_valid_utf8(std::string_view s) {
-    for (size_t i = 0; i < s.size();) {
-        size_t n = utf8_length(s, i);
-        if (n == 0) return false;
-        i += n;
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-// `s` made safe to print: quotes, backslashes, control characters and
-// malformed UTF-8 are escaped, and text past `limit` bytes becomes "...".
-std::string printable(std::string_view s, size_t limit) {
-    static const char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < s.size();) {
-        if (i >= limit) return out + "...";
-        char c = s[i];
-        size_t n = utf8_length(s, i);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (n == 0 || is_control(c)) {
-            auto u = static_cast<unsigned char>(c);
-            out += "\\x";
-            out += kHex[u >> 4];
-            out += kHex[u & 0xf];
-        } else {
-            out.append(s.substr(i, n));
-            i += n;
-            continue;
-        }
-        ++i;
-    }
-    return out;
-}
-
-// `s` in double quotes for a message, cut short if it is long.
-std::string quote(std::string_view s) {
-    return "\"" + printable(s, kMaxShownBytes) + "\"";
-}
-
-// The Levenshtein distance, for "did you mean" hints on short names.
-size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diagonal = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j) {
-            size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-            diagonal = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-        }
-    }
-    return row[b.size()];
-}
+// The value rules this file applies (config_values.h).
+using core::check_label;
+using core::groups_from_items;
+using core::is_control;
+using core::is_nats_url;
+using core::labels_from_text;
+using core::lower;
+using core::printable;
+using core::quote;
+using core::redact_url;
+using core::split_items;
+using core::trim;
 
 // ---- Problems -------------------------------------------------------------
 
@@ -204,161 +113,6 @@ private:
     std::vector<std::pair<size_t, std::string>> list_;
 };
 
-// ---- Labels and lists -----------------------------------------------------
-
-constexpr char kKeyRule[] = "must be 1 to 63 characters of A-Z a-z 0-9 . _ / -";
-
-// Splits comma-separated `text` into trimmed items; blank text is no items.
-// An empty item is a problem named by its position, not by the text around
-// it, which may hold credentials (NATS URLs).
-std::vector<std::string_view> split_items(std::string_view text,
-                                          std::string_view noun,
-                                          std::vector<std::string>& problems) {
-    std::vector<std::string_view> items;
-    if (trim(text).empty()) return items;
-
-    size_t count = static_cast<size_t>(
-            std::count(text.begin(), text.end(), ',') + 1);
-    size_t position = 1;
-    for (size_t start = 0;; ++position) {
-        size_t comma = text.find(',', start);
-        std::string_view item = trim(text.substr(start, comma - start));
-        if (item.empty())
-            problems.push_back(std::string(noun) + " " +
-                               std::to_string(position) + " of " +
-                               std::to_string(count) + " is empty");
-        else
-            items.push_back(item);
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-    }
-    return items;
-}
-
-void check_label(std::string_view key, std::string_view value,
-                 std::string_view item, const StringMap& seen,
-                 std::vector<std::string>& problems) {
-    if (key.empty()) {
-        problems.push_back("label " + quote(item) + " has an empty key");
-    } else if (!is_valid_label_key(key)) {
-        problems.push_back("label key " + quote(key) + " " + kKeyRule);
-    } else if (seen.count(key) != 0) {
-        problems.push_back("label key " + quote(key) + " appears twice");
-    }
-
-    if (value.empty()) {
-        problems.push_back("label " + quote(item) + " has an empty value");
-    } else if (!is_valid_label_value(value)) {
-        problems.push_back("label " + quote(key) +
-                           " value must be at most 255 bytes of UTF-8 "
-                           "without control characters, got " +
-                           quote(value));
-    }
-}
-
-void check_group(std::string_view name,
-                 const std::vector<std::string>& seen,
-                 std::vector<std::string>& problems) {
-    if (!is_valid_group_name(name)) {
-        problems.push_back("group " + quote(name) + " " + kKeyRule);
-    } else if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
-        problems.push_back("group " + quote(name) + " appears twice");
-    }
-}
-
-StringMap labels_from_text(std::string_view text,
-                           std::vector<std::string>& problems) {
-    StringMap labels;
-    for (std::string_view item : split_items(text, "label", problems)) {
-        size_t eq = item.find('=');
-        if (eq == std::string_view::npos) {
-            problems.push_back("label " + quote(item) + " is not key=value");
-            continue;
-        }
-        std::string_view key = trim(item.substr(0, eq));
-        std::string_view value = trim(item.substr(eq + 1));
-        size_t before = problems.size();
-        check_label(key, value, item, labels, problems);
-        if (problems.size() == before) labels.emplace(key, value);
-    }
-    return labels;
-}
-
-std::vector<std::string> groups_from_items(
-        const std::vector<std::string_view>& items,
-        std::vector<std::string>& problems) {
-    std::vector<std::string> groups;
-    for (std::string_view item : items) {
-        size_t before = problems.size();
-        check_group(item, groups, problems);
-        if (problems.size() == before) groups.emplace_back(item);
-    }
-    return groups;
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-    std::string out;
-    for (const auto& part : parts) {
-        if (!out.empty()) out += sep;
-        out += part;
-    }
-    return out;
-}
-
-// ---- NATS URLs ------------------------------------------------------------
-
-// The URL with any user:password@ hidden, for messages.
-std::string redact_url(std::string_view url) {
-    size_t scheme = url.find("://");
-    size_t at = url.rfind('@');
-    if (scheme == std::string_view::npos || at == std::string_view::npos ||
-        at < scheme)
-        return std::string(url);
-    return std::string(url.substr(0, scheme + 3)) + "***" +
-           std::string(url.substr(at));
-}
-
-bool is_port(std::string_view port) {
-    int number = 0;
-    const char* last = port.data() + port.size();
-    auto [end, ec] = std::from_chars(port.data(), last, number);
-    return ec == std::errc() && end == last && number >= 1 && number <= 65535;
-}
-
-// nats://HOST[:PORT] or tls://HOST[:PORT]; HOST may be an [IPv6] address
-// and may follow credentials; a trailing '/' is tolerated.
-bool is_nats_url(std::string_view url) {
-    size_t scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return false;
-    std::string scheme = lower(url.substr(0, scheme_end));
-    if (scheme != "nats" && scheme != "tls") return false;
-
-    std::string_view rest = url.substr(scheme_end + 3);
-    if (rest.ends_with('/')) rest.remove_suffix(1);
-    if (size_t at = rest.rfind('@'); at != std::string_view::npos)
-        rest.remove_prefix(at + 1);
-    for (char c : rest)
-        if (is_control(c) || c == ' ' || c == '/' || c == '@') return false;
-
-    std::string_view host = rest;
-    std::string_view port;
-    if (rest.starts_with('[')) {
-        size_t close = rest.find(']');
-        if (close == std::string_view::npos) return false;
-        host = rest.substr(1, close - 1);
-        std::string_view after = rest.substr(close + 1);
-        if (after.empty()) return !host.empty();
-        if (after[0] != ':') return false;
-        port = after.substr(1);
-    } else if (size_t colon = rest.find(':');
-               colon != std::string_view::npos) {
-        host = rest.substr(0, colon);
-        port = rest.substr(colon + 1);
-    } else {
-        return !host.empty();
-    }
-    return !host.empty() && is_port(port);
-}
 
 // ---- Inputs ---------------------------------------------------------------
 
@@ -664,6 +418,22 @@ const Setting* find_setting(std::string_view section, std::string_view key) {
     return nullptr;
 }
 
+// The Levenshtein distance, for "did you mean" hints on short names.
+size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
+            diagonal = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
+        }
+    }
+    return row[b.size()];
+}
+
 // "did you mean "x"?" for a near miss, else the list of what is known.
 std::string hint(std::string_view name,
                  const std::vector<std::string_view>& known) {
@@ -913,45 +683,5 @@ std::string find_config_file(const std::string& explicit_path,
     return "";
 }
 
-Result<StringMap> parse_labels(std::string_view text) {
-    std::vector<std::string> problems;
-    StringMap labels = labels_from_text(text, problems);
-    if (!problems.empty())
-        return error(Code::invalid_argument, join(problems, "; "));
-    return labels;
-}
-
-Result<std::vector<std::string>> parse_list(std::string_view text) {
-    std::vector<std::string> problems;
-    std::vector<std::string> groups = groups_from_items(
-            split_items(text, "group", problems), problems);
-    if (!problems.empty())
-        return error(Code::invalid_argument, join(problems, "; "));
-    return groups;
-}
-
-bool is_valid_agent_id(std::string_view id) {
-    if (id.empty() || id.size() > 64 || id[0] == '.' || id[0] == '-')
-        return false;
-    return std::all_of(id.begin(), id.end(), [](char c) {
-        return is_alnum(c) || c == '.' || c == '_' || c == '-';
-    });
-}
-
-bool is_valid_label_key(std::string_view key) {
-    if (key.empty() || key.size() > 63) return false;
-    return std::all_of(key.begin(), key.end(), [](char c) {
-        return is_alnum(c) || c == '.' || c == '_' || c == '/' || c == '-';
-    });
-}
-
-bool is_valid_label_value(std::string_view value) {
-    return !value.empty() && value.size() <= 255 && is_valid_utf8(value) &&
-           std::none_of(value.begin(), value.end(), is_control);
-}
-
-bool is_valid_group_name(std::string_view name) {
-    return is_valid_label_key(name);
-}
 
 }  // namespace oasis
