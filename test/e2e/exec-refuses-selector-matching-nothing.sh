@@ -34,6 +34,13 @@ cli exec run -t 'false' -- uptime
 expect_rc 4 "false"
 expect_contains "$ERR" "selector matched no nodes" "false"
 
+# An id list naming an agent that never reported runs nowhere, not on the
+# ids that do exist.
+cli exec run -t 'agent-1,agent-9' -- uptime
+expect_rc 4 "an id list with an unknown agent"
+expect_eq "$ERR" 'oasis: error: unknown agents: agent-9; nothing was run (see `oasis agent list`)' \
+    "an id list with an unknown agent"
+
 cli agent list -t 'labels["region"] == "eu"' --output json
 expect_rc 0 "agent list with a selector that matches nothing"
 expect_eq "$(jq -c .agents <<<"$OUT")" "[]" "agent list with a selector that matches nothing"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# An agent runs at most max_concurrent_tasks commands at once (8 by
+# default); more wait their turn instead of being dropped or refused.
+source "$(dirname "$0")/lib.sh"
+
+start_fleet 'agent-1||'
+new_token
+
+start=$(date +%s%N)
+followers=()
+for i in $(seq 12); do
+    "$OASIS_BIN" exec run -t agent-1 --timeout 20 --output json -- sleep "1.$TOKEN" \
+        >"run-$i.json" 2>&1 &
+    followers+=($!)
+done
+for pid in "${followers[@]}"; do
+    wait "$pid" || fail "an exec run of the 12 failed: $(cat run-*.json)"
+done
+took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+
+expect_eq "$(jq -r '.report.results[0].state' run-*.json | sort | uniq -c | tr -s ' ')" \
+    " 12 succeeded" "states of 12 concurrent one-second commands"
+[ "$took_ms" -ge 2000 ] || fail "12 one-second commands took $took_ms ms: more than 8 ran at once"
+[ "$took_ms" -lt 15000 ] || fail "12 one-second commands took $took_ms ms"
+ok
