@@ -4,7 +4,8 @@
 # start; none hangs.
 source "$(dirname "$0")/lib.sh"
 
-export OASIS__NATS__URL="nats://127.0.0.1:$(free_port)"
+port=$(free_port)
+export OASIS__NATS__URL="nats://127.0.0.1:$port"
 for command in "system status" "agent list" "exec list" "exec get b-000000000000"; do
     # shellcheck disable=SC2086
     cli $command

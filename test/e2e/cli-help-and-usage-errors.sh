@@ -6,7 +6,8 @@ source "$(dirname "$0")/lib.sh"
 
 # No NATS runs here: usage errors must not need one. The URL points at a
 # port nobody listens on, so a command that tried to connect would exit 3.
-export OASIS__NATS__URL="nats://127.0.0.1:$(free_port)"
+port=$(free_port)
+export OASIS__NATS__URL="nats://127.0.0.1:$port"
 
 for command in "" system "system status" agent "agent list" "agent set" "agent run" \
                exec "exec run" "exec get" "exec list" "exec cancel" server; do

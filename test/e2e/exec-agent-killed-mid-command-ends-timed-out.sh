@@ -8,18 +8,15 @@ E2E_START_WINDOW_SEC=1
 start_fleet 'agent-1||'
 new_token
 
-"$OASIS_BIN" exec run -t agent-1 --timeout 2 --output json -- \
-    sh -c "echo ran >>'$T/runs'; sleep 3.$TOKEN" >run.json 2>run.err &
-follower=$!
+start_cli run exec run -t agent-1 --timeout 2 --output json -- \
+    sh -c "echo ran >>'$T/runs'; sleep 3.$TOKEN"
 running() { pgrep -f "^sleep 3.$TOKEN"; }
 wait_until 10 "the command to run" running
 stop_agent agent-1 KILL
 start_agent agent-1
 wait_online agent-1
 
-RC=0
-wait "$follower" || RC=$?
-OUT=$(cat run.json) ERR=$(cat run.err)
+wait_cli run
 expect_rc 1 "a batch whose agent died mid-command"
 expect_eq "$(state_of agent-1)" timed_out "state"
 expect_eq "$(jq -r '.report.results[0].error' <<<"$OUT")" \

@@ -6,8 +6,7 @@ source "$(dirname "$0")/lib.sh"
 start_fleet 'agent-1||' 'agent-2||'
 new_token
 
-"$OASIS_BIN" exec run -t agent-1,agent-2 --output json -- sleep "60.$TOKEN" >run.json 2>run.err &
-follower=$!
+start_cli run exec run -t agent-1,agent-2 --output json -- sleep "60.$TOKEN"
 running_twice() { [ "$(pgrep -c -f "^sleep 60.$TOKEN")" == 2 ]; }
 wait_until 10 "the command to run on both agents" running_twice
 batch=$(oasis exec list --limit 1 --output json | jq -r '.batches[0].batch.batch_id')
@@ -16,9 +15,7 @@ cli exec cancel "$batch"
 expect_rc 0 "exec cancel"
 expect_eq "$OUT" "batch $batch: cancelled 2 nodes" "exec cancel"
 
-RC=0
-wait "$follower" || RC=$?
-OUT=$(cat run.json) ERR=$(cat run.err)
+wait_cli run
 expect_rc 1 "the exec run that was following the batch"
 expect_eq "$(state_of agent-1),$(state_of agent-2)" cancelled,cancelled "states seen by exec run"
 gone() { ! pgrep -f "^sleep 60.$TOKEN"; }

@@ -11,18 +11,15 @@ max_rss_kb() {
     ps -o rss= -p "$(IFS=,; echo "$*")" 2>/dev/null | sort -n | tail -n 1 | tr -d " "
 }
 
-"$OASIS_BIN" exec run -t agent-1,agent-2 --timeout 120 --output json -- \
-    sh -c 'head -c 200000000 /dev/zero | tr "\0" a' >run.json 2>run.err &
-cli_pid=$!
+start_cli run exec run -t agent-1,agent-2 --timeout 120 --output json -- \
+    sh -c 'head -c 200000000 /dev/zero | tr "\0" a'
 peak=0
-while kill -0 "$cli_pid" 2>/dev/null; do
-    rss=$(max_rss_kb "${AGENT_PIDS[agent-1]}" "${AGENT_PIDS[agent-2]}" "$SERVER_PID" "$cli_pid")
+while kill -0 "${CLI_PIDS[run]}" 2>/dev/null; do
+    rss=$(max_rss_kb "${AGENT_PIDS[agent-1]}" "${AGENT_PIDS[agent-2]}" "$SERVER_PID" "${CLI_PIDS[run]}")
     [ -z "$rss" ] || [ "$rss" -le "$peak" ] || peak=$rss
     sleep 0.1
 done
-RC=0
-wait "$cli_pid" || RC=$?
-OUT=$(cat run.json) ERR=$(cat run.err)
+wait_cli run
 expect_rc 0 "200 MB of output on two nodes"
 expect_eq "$(ran_on)" agent-1,agent-2 "nodes"
 for id in agent-1 agent-2; do

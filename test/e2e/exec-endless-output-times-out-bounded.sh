@@ -5,19 +5,16 @@ source "$(dirname "$0")/lib.sh"
 
 start_fleet 'agent-1||'
 
-"$OASIS_BIN" exec run -t agent-1 --timeout 3 --output json -- yes >run.json 2>run.err &
-cli_pid=$!
+start_cli run exec run -t agent-1 --timeout 3 --output json -- yes
 start=$(date +%s%N)
 peak=0
-while kill -0 "$cli_pid" 2>/dev/null; do
-    rss=$(ps -o rss= -p "${AGENT_PIDS[agent-1]},$SERVER_PID,$cli_pid" | sort -n | tail -n 1 | tr -d ' ')
+while kill -0 "${CLI_PIDS[run]}" 2>/dev/null; do
+    rss=$(ps -o rss= -p "${AGENT_PIDS[agent-1]},$SERVER_PID,${CLI_PIDS[run]}" | sort -n | tail -n 1 | tr -d ' ')
     [ -z "$rss" ] || [ "$rss" -le "$peak" ] || peak=$rss
     sleep 0.1
 done
 took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-RC=0
-wait "$cli_pid" || RC=$?
-OUT=$(cat run.json) ERR=$(cat run.err)
+wait_cli run
 expect_rc 1 "yes with --timeout 3"
 expect_eq "$(state_of agent-1)" timed_out "state"
 expect_eq "$(jq -r '.report.results[0].stdout_truncated' <<<"$OUT")" true "stdout_truncated"

@@ -9,15 +9,11 @@ start_fleet 'agent-1||' 'agent-2||'
 stop_agent agent-2
 wait_offline agent-2
 
-"$OASIS_BIN" exec run -t agent-2 --timeout 1 --output json -- sh -c "echo ran >>'$T/runs'" \
-    >run.json 2>run.err &
-follower=$!
+start_cli run exec run -t agent-2 --timeout 1 --output json -- sh -c "echo ran >>'$T/runs'"
 sleep 2  # past the start window; the batch expires about 10 s later
 start_agent agent-2
 
-RC=0
-wait "$follower" || RC=$?
-OUT=$(cat run.json) ERR=$(cat run.err)
+wait_cli run
 expect_rc 1 "a batch whose only node came back too late"
 [ ! -e "$T/runs" ] || fail "the stale task ran"
 expect_eq "$(state_of agent-2)" refused "the agent that came back too late"

@@ -11,9 +11,7 @@ wait_offline agent-2
 cli exec run -t 'all' --output json -- true
 expect_eq "$(ran_on)" agent-1 "a selector picks online agents only"
 
-"$OASIS_BIN" exec run -t agent-2 --timeout 10 -- sh -c "echo ran >>'$T/runs'; echo hello" \
-    >run.out 2>run.err &
-follower=$!
+start_cli run exec run -t agent-2 --timeout 10 -- sh -c "echo ran >>'$T/runs'; echo hello"
 queued() { grep -q "queued until" run.out; }
 wait_until 10 "exec run to say the task is queued" queued
 [[ "$(head -n 1 run.out)" =~ ^batch\ b-[0-9a-f]{12}:\ 1\ node\ \(1\ offline,\ queued\ until\ [0-9]{4}-[0-9]{2}-[0-9]{2}\ [0-9:]{8}\)$ ]] ||
@@ -21,9 +19,7 @@ wait_until 10 "exec run to say the task is queued" queued
 [ ! -e "$T/runs" ] || fail "the task ran while its agent was offline"
 
 start_agent agent-2
-RC=0
-wait "$follower" || RC=$?
-OUT=$(cat run.out) ERR=$(cat run.err)
+wait_cli run
 expect_rc 0 "exec run waiting for the returning agent"
 [[ "$OUT" == *$'\n[agent-2] succeeded (exit 0, '*$' ms)\n  hello\n1 succeeded' ]] ||
     fail "the result after the agent came back: [$OUT]"

@@ -12,14 +12,12 @@ python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.execv(sys.argv[1], sys.argv[1:])' "$OASIS_BIN" exec run -t agent-1 -- sh -c 'sleep 2; echo late' \
     >run.out 2>run.err &
-cli_pid=$!
+CLI_PIDS[run]=$!
 started() { grep -q '^batch b-' run.out; }
 wait_until 10 "exec run to print its batch" started
 sleep 0.3
-kill -INT "$cli_pid"
-RC=0
-wait "$cli_pid" || RC=$?
-OUT=$(cat run.out) ERR=$(cat run.err)
+kill -INT "${CLI_PIDS[run]}"
+wait_cli run
 batch=$(sed -n 's/^batch \(b-[0-9a-f]*\):.*/\1/p' run.out)
 expect_rc 130 "exec run interrupted"
 expect_eq "$ERR" "oasis: detached; batch $batch goes on (see \`oasis exec get $batch\`)" \

@@ -7,9 +7,8 @@ source "$(dirname "$0")/lib.sh"
 start_fleet 'agent-1||' 'agent-2||' 'agent-3||'
 new_token
 
-"$OASIS_BIN" exec run -t all --timeout 30 --output json -- \
-    sh -c "sleep 3.$TOKEN; echo done" >run.json 2>run.err &
-follower=$!
+start_cli run exec run -t all --timeout 30 --output json -- \
+    sh -c "sleep 3.$TOKEN; echo done"
 running() { [ "$(pgrep -c -f "^sleep 3.$TOKEN")" == 3 ]; }
 running_again() { [ "$(pgrep -c -f "^sleep 1.$TOKEN")" == 3 ]; }
 wait_until 10 "the command to run on every agent" running
@@ -17,9 +16,7 @@ kill_server KILL
 sleep 1
 start_server
 
-RC=0
-wait "$follower" || RC=$?
-OUT=$(cat run.json) ERR=$(cat run.err)
+wait_cli run
 expect_rc 0 "exec run across a server restart"
 expect_eq "$(ran_on)" agent-1,agent-2,agent-3 "nodes with a result"
 expect_eq "$(jq -r '[.report.results[].stdout] | unique | join(",")' <<<"$OUT")" "done" "stdout"
@@ -32,16 +29,12 @@ expect_eq "$(jq -r '[.report.results[] | .agent_id + "=" + .state] | sort | join
 expect_eq "$(jq -c .report.pending <<<"$OUT")" "[]" "pending in exec get"
 
 # Results that arrive while no server is up are not lost either.
-"$OASIS_BIN" exec run -t all --timeout 30 --output json -- sh -c "sleep 1.$TOKEN" \
-    >run.json 2>run.err &
-follower=$!
+start_cli run exec run -t all --timeout 30 --output json -- sh -c "sleep 1.$TOKEN"
 wait_until 10 "the second command to run on every agent" running_again
 kill_server KILL
 sleep 2
 start_server
-RC=0
-wait "$follower" || RC=$?
-OUT=$(cat run.json) ERR=$(cat run.err)
+wait_cli run
 expect_rc 0 "exec run with results stored while the server was down"
 expect_eq "$(ran_on)" agent-1,agent-2,agent-3 "nodes with a result"
 

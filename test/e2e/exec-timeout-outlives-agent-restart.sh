@@ -8,8 +8,7 @@ source "$(dirname "$0")/lib.sh"
 start_fleet 'agent-1||'
 new_token
 
-"$OASIS_BIN" exec run -t agent-1 --timeout 2 --output json -- sleep "30.$TOKEN" \
-    >run.json 2>run.err &
+start_cli run exec run -t agent-1 --timeout 2 --output json -- sleep "30.$TOKEN"
 running() { pgrep -f "^sleep 30.$TOKEN"; }
 wait_until 10 "the command to run" running
 stop_agent agent-1 KILL

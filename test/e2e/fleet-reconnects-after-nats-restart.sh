@@ -7,9 +7,7 @@ source "$(dirname "$0")/lib.sh"
 start_fleet 'agent-1||' 'agent-2||'
 new_token
 
-"$OASIS_BIN" exec run -t all --timeout 30 --output json -- sh -c "sleep 3.$TOKEN; echo done" \
-    >run.json 2>run.err &
-follower=$!
+start_cli run exec run -t all --timeout 30 --output json -- sh -c "sleep 3.$TOKEN; echo done"
 running() { [ "$(pgrep -c -f "^sleep 3.$TOKEN")" == 2 ]; }
 wait_until 10 "the command to run on both agents" running
 batch=$(oasis exec list --limit 1 --output json | jq -r '.batches[0].batch.batch_id')
@@ -27,9 +25,7 @@ expect_ran all agent-1,agent-2
 
 # The command that ran across the outage has its result, both in the CLI
 # that followed it through the outage and in exec get.
-RC=0
-wait "$follower" || RC=$?
-OUT=$(cat run.json) ERR=$(cat run.err)
+wait_cli run
 expect_rc 0 "the exec run that followed the batch through the outage"
 expect_eq "$(ran_on)" agent-1,agent-2 "nodes seen by the follower"
 cli exec get "$batch" --output json

@@ -26,6 +26,10 @@ NATS_PORT=""
 NATS_PID=""
 SERVER_PID=""
 declare -A AGENT_PIDS=()
+declare -A CLI_PIDS=()  # background CLIs by name, see start_cli
+# Commands of agents killed with -9 ("pid@starttime", so a reused pid is
+# never hit), killed at exit.
+ORPHANS=()
 # Unique tokens of commands a test started on "nodes" and that may outlive
 # their agent (detached daemons); killed by pid at exit, see kill_token.
 TOKENS=()
@@ -96,7 +100,7 @@ while read -r var; do unset "$var"; done < <(env | sed -n 's/^\(OASIS__[A-Za-z0-
 # The pids of every descendant of $1 (commands an agent is running).
 descendants() {
     local child
-    for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    for child in $(ps -o pid= --ppid "$1" 2>/dev/null || true); do
         echo "$child"
         descendants "$child"
     done
@@ -123,14 +127,24 @@ kill_token() {
     done
 }
 
+# The kernel's start time of pid $1, to tell it from a later one.
+start_time() {
+    awk '{ print $22 }' "/proc/$1/stat" 2>/dev/null
+}
+
 cleanup() {
-    local rc=$? id pid token
+    local rc=$? id pid token orphan
     trap - ERR
     set +e
+    for pid in "${CLI_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
     for id in "${!AGENT_PIDS[@]}"; do
         pid=${AGENT_PIDS[$id]}
         for child in $(descendants "$pid"); do kill -KILL "$child" 2>/dev/null; done
         stop_pid "$pid"
+    done
+    for orphan in "${ORPHANS[@]}"; do
+        pid=${orphan%@*}
+        [ "$(start_time "$pid")" == "${orphan#*@}" ] && kill -KILL "$pid" 2>/dev/null
     done
     [ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID"
     [ -n "$NATS_PID" ] && stop_pid "$NATS_PID"
@@ -175,6 +189,25 @@ cli() {
     "$OASIS_BIN" "$@" >"$T/cli.out" 2>"$T/cli.err" || RC=$?
     OUT=$(cat "$T/cli.out")
     ERR=$(cat "$T/cli.err")
+}
+
+# start_cli NAME ARGS...: runs the CLI in the background (stdout in
+# $T/NAME.out, stderr in $T/NAME.err), for commands a test acts on while
+# they run. See wait_cli.
+start_cli() {
+    local name=$1
+    shift
+    "$OASIS_BIN" "$@" >"$T/$name.out" 2>"$T/$name.err" &
+    CLI_PIDS[$name]=$!
+}
+
+# wait_cli NAME: waits for it; $OUT, $ERR and $RC as after `cli`.
+wait_cli() {
+    RC=0
+    wait "${CLI_PIDS[$1]}" || RC=$?
+    unset "CLI_PIDS[$1]"
+    OUT=$(cat "$T/$1.out")
+    ERR=$(cat "$T/$1.err")
 }
 
 # The sorted, comma-joined agent ids of a JSON exec report in $OUT.
@@ -309,11 +342,16 @@ start_agent() {
 }
 
 # stop_agent ID [SIGNAL]: stops an agent (TERM by default) and waits for it.
+# The commands of an agent killed by another signal are left running, as
+# on a real node, and killed when the test exits.
 stop_agent() {
-    local pid=${AGENT_PIDS[$1]}
+    local pid=${AGENT_PIDS[$1]} child
     if [ "${2:-TERM}" == "TERM" ]; then
         stop_pid "$pid"
     else
+        for child in $(descendants "$pid"); do
+            ORPHANS+=("$child@$(start_time "$child")")
+        done
         kill -"$2" "$pid"
         wait "$pid" 2>/dev/null || true
     fi
