@@ -45,7 +45,9 @@ int run_daemon(const char* role, int argc, char** argv, int first,
         std::fprintf(stderr, "oasis: error: configuration: %s\n", config.status().message().c_str());
         return 2;
     }
-    if (auto st = oasis::log::init(config->telemetry, role); !st.ok()) {
+    std::string_view log_role = role;
+    log_role = log_role.substr(0, log_role.find(' '));
+    if (auto st = oasis::log::init(config->telemetry, log_role); !st.ok()) {
         std::fprintf(stderr, "oasis: error: %s\n", st.message().c_str());
         return 2;
     }
@@ -56,8 +58,8 @@ int run_daemon(const char* role, int argc, char** argv, int first,
 
 int agent_group(int argc, char** argv, int first) {
     if (first < argc && std::string_view(argv[first]) == "run")
-        return run_daemon("agent", argc, argv, first + 1, oasis::agent::run);
-    return oasis::cli::agent_command(argc, argv, first);
+        return run_daemon("agent run", argc, argv, first + 1, oasis::agent::run);
+    return oasis::cli::run(argc, argv, first - 1);  // the CLI's agent group
 }
 
 }  // namespace
@@ -66,7 +68,7 @@ int main(int argc, char** argv) {
     const char* slash = std::strrchr(argv[0], '/');
     std::string_view name = slash ? slash + 1 : argv[0];
 
-    if (name == "oasis-agent") return run_daemon("agent", argc, argv, 1, oasis::agent::run);
+    if (name == "oasis-agent") return run_daemon("agent run", argc, argv, 1, oasis::agent::run);
     if (name == "oasis-server") return run_daemon("server", argc, argv, 1, oasis::server::run);
     if (name == "oasis-cli") return oasis::cli::run(argc, argv, 1);
 

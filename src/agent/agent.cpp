@@ -4,6 +4,7 @@
 
 #include "executor.h"
 #include "facts.h"
+#include "running_groups.h"
 #include "task_journal.h"
 
 #include "oasis/bus.h"
@@ -54,8 +55,8 @@ wire::Output to_wire(CapturedOutput&& out) {
 
 class Agent {
 public:
-    Agent(const Config& config, Bus& bus, TaskJournal& journal)
-        : config_(config), bus_(bus), journal_(journal),
+    Agent(const Config& config, Bus& bus, TaskJournal& journal, RunningGroups& groups)
+        : config_(config), bus_(bus), journal_(journal), groups_(groups),
           runners_(config.agent.max_concurrent_tasks), started_at_ms_(wire::now_ms()) {
         // Two captured streams, base64 in the worst case, must fit one message.
         auto budget = (bus.max_payload() - 16 * 1024) * 3 / 8;
@@ -178,9 +179,11 @@ private:
                                          wire::result_subject(task.batch_id, task.agent_id))
                                .ok())
             return;
-        if (wire::now_ms() > task.start_by_ms) {
-            // A replayed task past its deadline: the server settles it.
-            if (!from_replay) refuse(task, "the task's start deadline passed before it arrived");
+        if (auto now = wire::now_ms(); now > task.start_by_ms) {
+            // Say why it will not run, while the batch still waits for this
+            // node; after the batch's expiry the server has settled it.
+            if (now <= wire::expiry_ms(task.start_by_ms, task.timeout_sec))
+                refuse(task, "the task's start deadline passed before the agent got it");
             return;
         }
         if (!from_replay) live_since_cursor_ = true;
@@ -213,7 +216,9 @@ private:
             std::lock_guard lock(mu_);
             running_[task.batch_id] = exec->get();
         }
+        groups_.add(task.task_id, (*exec)->process_group());
         ExecResult r = (*exec)->wait();
+        groups_.remove(task.task_id);
         {
             std::lock_guard lock(mu_);
             running_.erase(task.batch_id);
@@ -287,6 +292,7 @@ private:
     const Config& config_;
     Bus& bus_;
     TaskJournal& journal_;
+    RunningGroups& groups_;
     std::mutex mu_;
     StringMap facts_;
     std::unordered_map<std::string, Execution*> running_;  // by batch id
@@ -321,6 +327,12 @@ int run(const Config& config) {
         return 2;
     }
 
+    // Commands of an agent process that died without cleaning up can no
+    // longer be timed out or reported: stop them before taking new work.
+    RunningGroups groups(config.agent.state_dir);
+    if (int n = groups.kill_leftovers(); n > 0)
+        log::warn("agent", "leftover_commands.killed", {{"process_groups", std::to_string(n)}});
+
     auto reconnected = std::make_shared<std::atomic<bool>>(false);
     BusOptions bo;
     bo.urls = config.nats.urls;
@@ -337,7 +349,7 @@ int run(const Config& config) {
 
     int exit_code = 0;
     {
-        Agent agent(config, **bus, **journal);
+        Agent agent(config, **bus, **journal, groups);
         auto sub = (*bus)->subscribe(wire::task_subject(config.agent.id), "",
                                      [&agent](Message&& m) { agent.on_task_message(std::move(m)); });
         if (!sub.ok()) {

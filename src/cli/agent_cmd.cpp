@@ -84,6 +84,8 @@ int agent_set(int argc, char** argv, int first) {
         ("agent-id", "the agent", cxxopts::value<std::string>())
         ("labels", "k=v (repeat, or k=v,k2=v2); replaces all labels",
          cxxopts::value<std::vector<std::string>>())
+        ("label", "one k=v taken whole, so the value may hold commas (repeat)",
+         cxxopts::value<std::vector<std::string>>())
         ("groups", "group (repeat, or a,b); replaces all groups",
          cxxopts::value<std::vector<std::string>>());
     Context::add_common_options(options);
@@ -96,9 +98,19 @@ int agent_set(int argc, char** argv, int first) {
     req.agent_id = ctx->args()["agent-id"].as<std::string>();
     if (!is_valid_agent_id(req.agent_id))
         return Context::usage_error("--agent-id: \"" + req.agent_id + "\" is not a valid agent id");
-    if (ctx->args().count("labels")) {
+    if (ctx->args().count("labels") || ctx->args().count("label")) {
         StringMap labels;
-        for (const auto& item : ctx->args()["labels"].as<std::vector<std::string>>()) {
+        if (ctx->args().count("label")) {
+            for (const auto& item : ctx->args()["label"].as<std::vector<std::string>>()) {
+                auto eq = item.find('=');
+                if (eq == std::string::npos || eq == 0)
+                    return Context::usage_error("--label: \"" + item + "\" is not key=value");
+                labels[item.substr(0, eq)] = item.substr(eq + 1);
+            }
+        }
+        std::vector<std::string> items;
+        if (ctx->args().count("labels")) items = ctx->args()["labels"].as<std::vector<std::string>>();
+        for (const auto& item : items) {
             auto parsed = parse_labels(item);
             if (!parsed.ok()) return Context::usage_error("--labels: " + parsed.status().message());
             labels.insert(parsed->begin(), parsed->end());

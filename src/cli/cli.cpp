@@ -1,6 +1,8 @@
 // The CLI's top level: the table of command groups.
 #include "cli.h"
 
+#include "interrupt.h"
+
 #include "oasis/version.h"
 
 #include <cstdio>
@@ -44,6 +46,7 @@ int dispatch(const char* group, const Verb* verbs, std::size_t count, int argc, 
 }
 
 int run(int argc, char** argv, int first) {
+    install_interrupt_handling();
     if (first < argc && (std::string_view(argv[first]) == "--version" ||
                          std::string_view(argv[first]) == "version")) {
         std::printf("oasis %s\n", kVersion);

@@ -1,6 +1,7 @@
 // `oasis exec run|get|list|cancel`.
 #include "cli.h"
 #include "context.h"
+#include "interrupt.h"
 #include "result_feed.h"
 
 #include "oasis/selector.h"
@@ -18,8 +19,23 @@ namespace {
 using namespace std::chrono_literals;
 using wire::NodeState;
 
-void print_output(const wire::Output& out, const char* name, const char* prefix) {
-    if (out.data.empty() && !out.truncated) return;
+// Output shown on a terminal loses its control characters (but tab): a
+// node must not be able to move the cursor, retitle or clear the screen.
+std::string for_terminal(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t' && c != '\n') || u == 0x7f) c = '?';
+    }
+    return out;
+}
+
+void print_output(const wire::Output& raw, const char* name, const char* prefix,
+                  bool terminal) {
+    if (raw.data.empty() && !raw.truncated) return;
+    wire::Output shown;
+    const wire::Output& out = terminal ? shown : raw;
+    if (terminal) shown = wire::Output{for_terminal(raw.data), raw.total_bytes, raw.truncated};
     std::size_t start = 0;
     while (start < out.data.size()) {
         std::size_t end = out.data.find('\n', start);
@@ -35,15 +51,15 @@ void print_output(const wire::Output& out, const char* name, const char* prefix)
     }
 }
 
-void print_result(const wire::TaskResult& r) {
+void print_result(const wire::TaskResult& r, bool terminal) {
     std::string head = "[" + r.agent_id + "] " + wire::node_state_name(r.state);
     if (r.exit_code >= 0) head += " (exit " + std::to_string(r.exit_code) + ", " +
                                   format_duration(r.duration_ms) + ")";
     else if (r.reported_by == "agent") head += " (" + format_duration(r.duration_ms) + ")";
     if (!r.error.empty() && r.state != NodeState::succeeded) head += ": " + r.error;
     std::printf("%s\n", head.c_str());
-    print_output(r.out, "stdout", "  ");
-    print_output(r.err, "stderr", "  ! ");
+    print_output(r.out, "stdout", "  ", terminal);
+    print_output(r.err, "stderr", "  ! ", terminal);
 }
 
 std::string summary_of(const std::array<std::size_t, wire::kNodeStateCount>& counts,
@@ -64,23 +80,15 @@ bool all_succeeded(const std::array<std::size_t, wire::kNodeStateCount>& counts)
     return true;
 }
 
-bool interrupted(const sigset_t& set) {
-    timespec zero{0, 0};
-    return sigtimedwait(&set, nullptr, &zero) == SIGINT;
-}
-
 // Waits for every target's result, printing each as it arrives (text) and
 // a live count on a terminal. Fills `report`. Returns false on Ctrl-C.
 bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t already_known) {
+    DetachOnInterrupt ctrl_c;
     auto feed = ResultFeed::start(*ctx.bus(), report.batch);
     if (!feed.ok()) {
         Context::fail(feed.status());
         return true;
     }
-    sigset_t sigint;
-    sigemptyset(&sigint);
-    sigaddset(&sigint, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigint, nullptr);
 
     std::size_t total = report.batch.targets.size();
     std::size_t wanted = already_known ? already_known : total;
@@ -92,7 +100,7 @@ bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t already_k
     };
     progress();
     while (report.results.size() < wanted) {
-        if (interrupted(sigint)) {
+        if (ctrl_c.interrupted()) {
             if (ctx.stderr_tty()) std::fprintf(stderr, "\r\033[K");
             std::fprintf(stderr,
                          "oasis: detached; batch %s goes on (see `oasis exec get %s`)\n",
@@ -104,7 +112,7 @@ bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t already_k
         report.counts[static_cast<std::size_t>(r->state)]++;
         if (!ctx.json()) {
             if (ctx.stderr_tty()) std::fprintf(stderr, "\r\033[K");
-            print_result(*r);
+            print_result(*r, ctx.stdout_tty());
             std::fflush(stdout);
         }
         report.results.push_back(std::move(*r));

@@ -155,9 +155,9 @@ std::optional<NodeState> node_state_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-std::int64_t batch_expiry_ms(const Batch& batch) {
+std::int64_t expiry_ms(std::int64_t start_by_ms, int timeout_sec) {
     constexpr std::int64_t kGraceMs = 10000;
-    return batch.start_by_ms + std::int64_t{batch.timeout_sec} * 1000 + kGraceMs;
+    return start_by_ms + std::int64_t{timeout_sec} * 1000 + kGraceMs;
 }
 
 bool is_valid_batch_id(std::string_view id) {
