@@ -133,8 +133,10 @@ struct Batch {
     std::array<std::size_t, kNodeStateCount> final_counts{};
 };
 
-// When the server gives up on a node that has not answered.
-std::int64_t batch_expiry_ms(const Batch& batch);
+// When the server gives up on a node that has not answered: the start
+// deadline, plus the timeout, plus 10 s for the result to travel.
+std::int64_t expiry_ms(std::int64_t start_by_ms, int timeout_sec);
+inline std::int64_t batch_expiry_ms(const Batch& b) { return expiry_ms(b.start_by_ms, b.timeout_sec); }
 
 // A batch with what is known of its results.
 struct BatchReport {
