@@ -1,9 +1,10 @@
 // The rules for single configuration values: labels, groups, agent ids and
 // NATS URLs, and the quoting that puts a bad value into a message.
 //
-// Private to liboasis. config.cpp applies these rules to values from the file
-// and the environment, and the public parse_labels, parse_list and is_valid_*
-// in oasis/config.h are built on them. Nothing here reads files or logs.
+// Private to liboasis. config_settings.cpp applies these rules to values from
+// the file and the environment, and the public parse_labels, parse_list and
+// is_valid_* in oasis/config.h are built on them; log.cpp shares lower() for
+// level and format names. Nothing here reads files or logs.
 // Checks that find several problems append one message each to `problems`
 // and go on, so that the caller can report them all together.
 #pragma once

@@ -3,6 +3,7 @@
 // locking, writing and flushing. spdlog is included here and nowhere else.
 #include "oasis/log.h"
 
+#include "core/config_values.h"
 #include "oasis/json.h"
 
 #include <unistd.h>
@@ -48,13 +49,6 @@ struct Logger {
 Logger& logger() {
     static Logger* instance = new Logger();
     return *instance;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 // ---- Escaping -------------------------------------------------------------
@@ -218,7 +212,7 @@ std::string quoted(std::string_view s) {
 }  // namespace
 
 std::optional<Level> parse_level(std::string_view name) {
-    std::string word = lower(name);
+    std::string word = core::lower(name);
     for (Level level : {Level::debug, Level::info, Level::warn, Level::error})
         if (word == level_name(level)) return level;
     return std::nullopt;
@@ -230,7 +224,7 @@ Status init(const TelemetryConfig& cfg, std::string_view role) {
         return oasis::error(Code::invalid_argument,
                             "log_level must be debug, info, warn or error, "
                             "got " + quoted(cfg.log_level));
-    std::string format = lower(cfg.log_format);
+    std::string format = core::lower(cfg.log_format);
     if (format != "json" && format != "text")
         return oasis::error(Code::invalid_argument,
                             "log_format must be json or text, got " +
