@@ -27,11 +27,12 @@ int run_daemon(const char* role, int argc, char** argv, int first,
         } else if (a.substr(0, 9) == "--config=") {
             path = std::string(a.substr(9));
         } else if (a == "--help" || a == "-h") {
-            std::printf("usage: oasis %s [--config FILE]\n\n"
-                        "Settings come from FILE (default: $OASIS_CONFIG, ./oasis.toml, "
-                        "/etc/oasis/oasis.toml)\nand OASIS__SECTION__KEY environment "
-                        "variables; see docs/operations.md.\n",
-                        role);
+            std::printf(
+                "usage: oasis %s [--config FILE]\n\n"
+                "Settings come from FILE (default: $OASIS_CONFIG, ./oasis.toml, "
+                "/etc/oasis/oasis.toml)\nand OASIS__SECTION__KEY environment "
+                "variables; see docs/operations.md.\n",
+                role);
             return 0;
         } else {
             std::fprintf(stderr, "oasis: error: unexpected argument \"%s\" (see --help)\n",
@@ -42,7 +43,8 @@ int run_daemon(const char* role, int argc, char** argv, int first,
     auto env = oasis::current_environment();
     auto config = oasis::load_config(oasis::find_config_file(path, env), env);
     if (!config.ok()) {
-        std::fprintf(stderr, "oasis: error: configuration: %s\n", config.status().message().c_str());
+        std::fprintf(stderr, "oasis: error: configuration: %s\n",
+                     config.status().message().c_str());
         return 2;
     }
     std::string_view log_role = role;

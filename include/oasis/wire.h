@@ -22,10 +22,10 @@ namespace oasis::wire {
 inline constexpr int kApiVersion = 1;
 
 // Streams. Control subjects (oasis.ctl.>) are never captured by a stream.
-inline constexpr const char* kTaskStream = "OASIS_TASKS";           // oasis.task.>
-inline constexpr const char* kResultStream = "OASIS_RESULTS";       // oasis.result.>
-inline constexpr const char* kBatchStream = "OASIS_BATCHES";        // oasis.batch.>
-inline constexpr const char* kHeartbeatStream = "OASIS_HEARTBEATS"; // oasis.hb.>
+inline constexpr const char* kTaskStream = "OASIS_TASKS";            // oasis.task.>
+inline constexpr const char* kResultStream = "OASIS_RESULTS";        // oasis.result.>
+inline constexpr const char* kBatchStream = "OASIS_BATCHES";         // oasis.batch.>
+inline constexpr const char* kHeartbeatStream = "OASIS_HEARTBEATS";  // oasis.hb.>
 inline constexpr const char* kAgentOverrideBucket = "oasis_agent_overrides";
 // Every server answers control requests in this queue group.
 inline constexpr const char* kControlQueue = "oasis-servers";
@@ -136,14 +136,16 @@ struct Batch {
 // When the server gives up on a node that has not answered: the start
 // deadline, plus the timeout, plus 10 s for the result to travel.
 std::int64_t expiry_ms(std::int64_t start_by_ms, int timeout_sec);
-inline std::int64_t batch_expiry_ms(const Batch& b) { return expiry_ms(b.start_by_ms, b.timeout_sec); }
+inline std::int64_t batch_expiry_ms(const Batch& b) {
+    return expiry_ms(b.start_by_ms, b.timeout_sec);
+}
 
 // A batch with what is known of its results.
 struct BatchReport {
     Batch batch;
-    std::vector<TaskResult> results;      // one per node that has finished
-    std::vector<std::string> pending;     // targets with no final state yet
-    std::size_t total = 0;                // number of targets
+    std::vector<TaskResult> results;   // one per node that has finished
+    std::vector<std::string> pending;  // targets with no final state yet
+    std::size_t total = 0;             // number of targets
     std::array<std::size_t, kNodeStateCount> counts{};
 };
 
@@ -159,7 +161,10 @@ struct AgentListReply {
     std::vector<AgentStatus> agents;
     std::string next_after;  // empty on the last page
 };
-struct AgentSetRequest { std::string agent_id; AgentOverride change; };
+struct AgentSetRequest {
+    std::string agent_id;
+    AgentOverride change;
+};
 struct ExecRunRequest {
     std::string selector;
     std::vector<std::string> argv;
@@ -169,10 +174,19 @@ struct ExecRunReply {
     Batch batch;
     std::vector<std::string> offline;  // targets that were offline: queued
 };
-struct BatchIdRequest { std::string batch_id; };
-struct ExecListRequest { int limit = 20; };
-struct ExecListReply { std::vector<BatchReport> batches; };  // results left empty
-struct ExecCancelReply { std::string batch_id; std::size_t cancelled = 0; };
+struct BatchIdRequest {
+    std::string batch_id;
+};
+struct ExecListRequest {
+    int limit = 20;
+};
+struct ExecListReply {
+    std::vector<BatchReport> batches;
+};  // results left empty
+struct ExecCancelReply {
+    std::string batch_id;
+    std::size_t cancelled = 0;
+};
 
 // Encoders.
 std::string encode(const AgentInfo& v);

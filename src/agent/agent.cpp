@@ -26,25 +26,31 @@ using namespace std::chrono_literals;
 
 wire::NodeState state_of(const ExecResult& r) {
     switch (r.kind) {
-    case ExitKind::exited:
-        return r.exit_code == 0 ? wire::NodeState::succeeded : wire::NodeState::failed;
-    case ExitKind::signaled:
-    case ExitKind::failed_to_start: return wire::NodeState::failed;
-    case ExitKind::timed_out: return wire::NodeState::timed_out;
-    case ExitKind::cancelled: return wire::NodeState::cancelled;
+        case ExitKind::exited:
+            return r.exit_code == 0 ? wire::NodeState::succeeded : wire::NodeState::failed;
+        case ExitKind::signaled:
+        case ExitKind::failed_to_start:
+            return wire::NodeState::failed;
+        case ExitKind::timed_out:
+            return wire::NodeState::timed_out;
+        case ExitKind::cancelled:
+            return wire::NodeState::cancelled;
     }
     return wire::NodeState::failed;
 }
 
 std::string reason_of(const ExecResult& r, int timeout_sec) {
     switch (r.kind) {
-    case ExitKind::exited:
-        return r.exit_code == 0 ? "" : "exited with code " + std::to_string(r.exit_code);
-    case ExitKind::signaled: return "killed by signal " + std::to_string(r.signal);
-    case ExitKind::failed_to_start: return r.error;
-    case ExitKind::timed_out:
-        return "timed out after " + std::to_string(timeout_sec) + " s; process group killed";
-    case ExitKind::cancelled: return "cancelled by operator";
+        case ExitKind::exited:
+            return r.exit_code == 0 ? "" : "exited with code " + std::to_string(r.exit_code);
+        case ExitKind::signaled:
+            return "killed by signal " + std::to_string(r.signal);
+        case ExitKind::failed_to_start:
+            return r.error;
+        case ExitKind::timed_out:
+            return "timed out after " + std::to_string(timeout_sec) + " s; process group killed";
+        case ExitKind::cancelled:
+            return "cancelled by operator";
     }
     return r.error;
 }
@@ -56,8 +62,12 @@ wire::Output to_wire(CapturedOutput&& out) {
 class Agent {
 public:
     Agent(const Config& config, Bus& bus, TaskJournal& journal, RunningGroups& groups)
-        : config_(config), bus_(bus), journal_(journal), groups_(groups),
-          runners_(config.agent.max_concurrent_tasks), started_at_ms_(wire::now_ms()) {
+        : config_(config),
+          bus_(bus),
+          journal_(journal),
+          groups_(groups),
+          runners_(config.agent.max_concurrent_tasks),
+          started_at_ms_(wire::now_ms()) {
         // Two captured streams, base64 in the worst case, must fit one message.
         auto budget = (bus.max_payload() - 16 * 1024) * 3 / 8;
         output_cap_ = static_cast<std::size_t>(std::clamp<std::int64_t>(budget, 4096, 256 * 1024));
@@ -175,9 +185,9 @@ private:
         if (!*claimed) return;  // ran (or was refused) before
         // A replayed task may have run before this journal existed (a wiped
         // state directory): a stored result says so.
-        if (from_replay && bus_.get_last(wire::kResultStream,
-                                         wire::result_subject(task.batch_id, task.agent_id))
-                               .ok())
+        if (from_replay &&
+            bus_.get_last(wire::kResultStream, wire::result_subject(task.batch_id, task.agent_id))
+                .ok())
             return;
         if (auto now = wire::now_ms(); now > task.start_by_ms) {
             // Say why it will not run, while the batch still waits for this
@@ -233,9 +243,9 @@ private:
         result.error = reason_of(r, task.timeout_sec);
         result.out = to_wire(std::move(r.out));
         result.err = to_wire(std::move(r.err));
-        result.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   r.started.time_since_epoch())
-                                   .count();
+        result.started_at_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(r.started.time_since_epoch())
+                .count();
         result.duration_ms = r.duration.count();
         result.reported_by = "agent";
         publish_result(result);
@@ -310,9 +320,10 @@ private:
 
 int run(const Config& config) {
     if (!is_valid_agent_id(config.agent.id)) {
-        log::error("agent", "config.invalid",
-                   {{"error", "agent id \"" + config.agent.id +
-                                  "\" is missing or not valid; set OASIS__AGENT_ID or [agent] id"}});
+        log::error(
+            "agent", "config.invalid",
+            {{"error", "agent id \"" + config.agent.id +
+                           "\" is missing or not valid; set OASIS__AGENT_ID or [agent] id"}});
         return 2;
     }
     sigset_t stop_signals;
@@ -350,8 +361,9 @@ int run(const Config& config) {
     int exit_code = 0;
     {
         Agent agent(config, **bus, **journal, groups);
-        auto sub = (*bus)->subscribe(wire::task_subject(config.agent.id), "",
-                                     [&agent](Message&& m) { agent.on_task_message(std::move(m)); });
+        auto sub =
+            (*bus)->subscribe(wire::task_subject(config.agent.id), "",
+                              [&agent](Message&& m) { agent.on_task_message(std::move(m)); });
         if (!sub.ok()) {
             log::error("agent", "subscribe.failed", {{"error", sub.status().message()}});
             return 3;
@@ -360,7 +372,8 @@ int run(const Config& config) {
 
         using clock = std::chrono::steady_clock;
         auto next_heartbeat = clock::now();
-        auto next_facts = clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
+        auto next_facts =
+            clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
         bool caught_up = false;
         timespec tick{0, 200 * 1000 * 1000};
         for (;;) {
@@ -376,12 +389,14 @@ int run(const Config& config) {
             }
             if (clock::now() >= next_facts) {
                 agent.refresh_facts();
-                next_facts = clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
+                next_facts =
+                    clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
             }
             if (clock::now() >= next_heartbeat) {
                 agent.advance_cursor_past_live_tasks();
                 agent.send_heartbeat();
-                next_heartbeat = clock::now() + std::chrono::seconds(config.agent.heartbeat_interval_sec);
+                next_heartbeat =
+                    clock::now() + std::chrono::seconds(config.agent.heartbeat_interval_sec);
             }
         }
         log::info("agent", "agent.stopping", {{"agent_id", config.agent.id}});

@@ -27,9 +27,9 @@ std::string join_list(const std::vector<std::string>& items) {
 int agent_list(int argc, char** argv, int first) {
     cxxopts::Options options("oasis agent list",
                              "Lists agents, online or offline, and when each was last seen.");
-    options.add_options()
-        ("t,target", "only agents this selector picks", cxxopts::value<std::string>())
-        ("v,verbose", "add labels, groups and system facts");
+    options.add_options()("t,target", "only agents this selector picks",
+                          cxxopts::value<std::string>())("v,verbose",
+                                                         "add labels, groups and system facts");
     Context::add_common_options(options);
     int exit = kOk;
     auto ctx = Context::parse(options, argc, argv, first, exit);
@@ -65,8 +65,9 @@ int agent_list(int argc, char** argv, int first) {
         std::printf("%-24s %-8s %-10s", a.info.id.c_str(), a.online ? "online" : "offline",
                     format_age(a.last_seen_ms, now).c_str());
         if (verbose) {
-            std::printf(" labels: %s\n%45s groups: %s\n%45s facts: %s", join_map(a.info.labels).c_str(),
-                        "", join_list(a.info.groups).c_str(), "", join_map(a.info.facts).c_str());
+            std::printf(" labels: %s\n%45s groups: %s\n%45s facts: %s",
+                        join_map(a.info.labels).c_str(), "", join_list(a.info.groups).c_str(), "",
+                        join_map(a.info.facts).c_str());
         }
         std::printf("\n");
     }
@@ -80,14 +81,13 @@ int agent_set(int argc, char** argv, int first) {
         "oasis agent set",
         "Replaces an agent's labels and/or groups. The change is kept by the server and "
         "survives agent restarts; what the agent's own settings say is overridden.");
-    options.add_options()
-        ("agent-id", "the agent", cxxopts::value<std::string>())
-        ("labels", "k=v (repeat, or k=v,k2=v2); replaces all labels",
-         cxxopts::value<std::vector<std::string>>())
-        ("label", "one k=v taken whole, so the value may hold commas (repeat)",
-         cxxopts::value<std::vector<std::string>>())
-        ("groups", "group (repeat, or a,b); replaces all groups",
-         cxxopts::value<std::vector<std::string>>());
+    options.add_options()("agent-id", "the agent", cxxopts::value<std::string>())(
+        "labels", "k=v (repeat, or k=v,k2=v2); replaces all labels",
+        cxxopts::value<std::vector<std::string>>())(
+        "label", "one k=v taken whole, so the value may hold commas (repeat)",
+        cxxopts::value<std::vector<std::string>>())("groups",
+                                                    "group (repeat, or a,b); replaces all groups",
+                                                    cxxopts::value<std::vector<std::string>>());
     Context::add_common_options(options);
     int exit = kOk;
     auto ctx = Context::parse(options, argc, argv, first, exit);
@@ -109,7 +109,8 @@ int agent_set(int argc, char** argv, int first) {
             }
         }
         std::vector<std::string> items;
-        if (ctx->args().count("labels")) items = ctx->args()["labels"].as<std::vector<std::string>>();
+        if (ctx->args().count("labels"))
+            items = ctx->args()["labels"].as<std::vector<std::string>>();
         for (const auto& item : items) {
             auto parsed = parse_labels(item);
             if (!parsed.ok()) return Context::usage_error("--labels: " + parsed.status().message());

@@ -15,13 +15,18 @@ using namespace std::chrono_literals;
 
 int exit_code_for(const Status& st) {
     switch (st.code()) {
-    case Code::ok: return kOk;
-    case Code::invalid_argument: return kUsage;
-    case Code::not_found: return kNotFound;
-    case Code::unavailable:
-    case Code::timeout:
-    case Code::permission_denied: return kUnavailable;
-    default: return kInternal;
+        case Code::ok:
+            return kOk;
+        case Code::invalid_argument:
+            return kUsage;
+        case Code::not_found:
+            return kNotFound;
+        case Code::unavailable:
+        case Code::timeout:
+        case Code::permission_denied:
+            return kUnavailable;
+        default:
+            return kInternal;
     }
 }
 
@@ -36,15 +41,16 @@ int Context::usage_error(const std::string& message) {
 }
 
 void Context::add_common_options(cxxopts::Options& options) {
-    options.add_options("common")
-        ("config", "configuration file (default: $OASIS_CONFIG, ./oasis.toml, "
-                   "/etc/oasis/oasis.toml)", cxxopts::value<std::string>())
-        ("o,output", "text or json", cxxopts::value<std::string>()->default_value("text"))
-        ("h,help", "show this help");
+    options.add_options("common")("config",
+                                  "configuration file (default: $OASIS_CONFIG, ./oasis.toml, "
+                                  "/etc/oasis/oasis.toml)",
+                                  cxxopts::value<std::string>())(
+        "o,output", "text or json", cxxopts::value<std::string>()->default_value("text"))(
+        "h,help", "show this help");
 }
 
-std::unique_ptr<Context> Context::parse(cxxopts::Options& options, int argc, char** argv,
-                                        int first, int& exit) {
+std::unique_ptr<Context> Context::parse(cxxopts::Options& options, int argc, char** argv, int first,
+                                        int& exit) {
     auto ctx = std::make_unique<Context>();
     std::vector<char*> args{argv[0]};
     for (int i = first; i < argc; ++i) args.push_back(argv[i]);
@@ -74,7 +80,8 @@ std::unique_ptr<Context> Context::parse(cxxopts::Options& options, int argc, cha
     ctx->stderr_tty_ = ::isatty(STDERR_FILENO) && !ctx->json_;
 
     Environment env = current_environment();
-    std::string explicit_path = ctx->args_.count("config") ? ctx->args_["config"].as<std::string>() : "";
+    std::string explicit_path =
+        ctx->args_.count("config") ? ctx->args_["config"].as<std::string>() : "";
     auto config = load_config(find_config_file(explicit_path, env), env);
     if (!config.ok()) {
         exit = usage_error("configuration: " + config.status().message());

@@ -89,7 +89,8 @@ void write_batch(JsonWriter& w, const Batch& v) {
     w.field("results_from_seq", v.results_from_seq);
     if (v.done) {
         w.key("final_counts").begin_object();
-        for (std::size_t i = 0; i < kNodeStateCount; ++i) w.field(kStateNames[i], v.final_counts[i]);
+        for (std::size_t i = 0; i < kNodeStateCount; ++i)
+            w.field(kStateNames[i], v.final_counts[i]);
         w.end_object();
     }
 }

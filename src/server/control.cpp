@@ -16,7 +16,8 @@ std::string join(const std::vector<std::string>& items, std::size_t max_items = 
         if (i) out += ", ";
         out += items[i];
     }
-    if (items.size() > max_items) out += " and " + std::to_string(items.size() - max_items) + " more";
+    if (items.size() > max_items)
+        out += " and " + std::to_string(items.size() - max_items) + " more";
     return out;
 }
 
@@ -46,13 +47,20 @@ std::string ControlService::handle(std::string_view subject, std::string_view pa
     std::string_view verb = subject.substr(std::min(subject.size(), kPrefix.size()));
     Result<std::string> reply = error(Code::not_found, "no such request: " + std::string(subject));
     try {
-        if (verb == "agent.list") reply = agent_list(payload);
-        else if (verb == "agent.set") reply = agent_set(payload);
-        else if (verb == "exec.run") reply = exec_run(payload);
-        else if (verb == "exec.get") reply = exec_get(payload);
-        else if (verb == "exec.list") reply = exec_list(payload);
-        else if (verb == "exec.cancel") reply = exec_cancel(payload);
-        else if (verb == "system.status") reply = system_status(payload);
+        if (verb == "agent.list")
+            reply = agent_list(payload);
+        else if (verb == "agent.set")
+            reply = agent_set(payload);
+        else if (verb == "exec.run")
+            reply = exec_run(payload);
+        else if (verb == "exec.get")
+            reply = exec_get(payload);
+        else if (verb == "exec.list")
+            reply = exec_list(payload);
+        else if (verb == "exec.cancel")
+            reply = exec_cancel(payload);
+        else if (verb == "system.status")
+            reply = system_status(payload);
     } catch (const std::exception& e) {
         reply = error(Code::internal, std::string("server error: ") + e.what());
     }
@@ -60,7 +68,8 @@ std::string ControlService::handle(std::string_view subject, std::string_view pa
     Status st = reply.status();
     auto level = st.code() == Code::internal ? log::Level::error : log::Level::info;
     log::event(level, "control", "request.refused",
-               {{"subject", std::string(subject)}, {"code", code_name(st.code())},
+               {{"subject", std::string(subject)},
+                {"code", code_name(st.code())},
                 {"message", st.message()}});
     return wire::encode_error(st);
 }
@@ -80,10 +89,9 @@ Result<std::string> ControlService::agent_list(std::string_view payload) {
     const std::size_t budget = static_cast<std::size_t>(bus_.max_payload()) / 2;
     wire::AgentListReply reply;
     std::size_t size = 0;
-    auto it = std::upper_bound(agents.begin(), agents.end(), req->after,
-                               [](const std::string& after, const wire::AgentStatus& a) {
-                                   return after < a.info.id;
-                               });
+    auto it = std::upper_bound(
+        agents.begin(), agents.end(), req->after,
+        [](const std::string& after, const wire::AgentStatus& a) { return after < a.info.id; });
     for (; it != agents.end(); ++it) {
         std::size_t one = wire::encode(*it).size();
         if (!reply.agents.empty() && size + one > budget) {
@@ -180,7 +188,8 @@ Result<std::string> ControlService::exec_run(std::string_view payload) {
                     {"failed", failed.ok() ? std::to_string(*failed) : failed.status().message()}});
     }
     log::info("control", "batch.created",
-              {{"batch_id", batch.batch_id}, {"targets", std::to_string(batch.targets.size())},
+              {{"batch_id", batch.batch_id},
+               {"targets", std::to_string(batch.targets.size())},
                {"offline", std::to_string(picked.offline.size())}});
     return wire::encode(wire::ExecRunReply{batch, picked.offline});
 }
@@ -253,7 +262,8 @@ Result<std::string> ControlService::exec_cancel(std::string_view payload) {
             continue;
         }
         // The agent (told above) may have settled it first.
-        auto stored = bus_.get_last(wire::kResultStream, wire::result_subject(batch.batch_id, agent));
+        auto stored =
+            bus_.get_last(wire::kResultStream, wire::result_subject(batch.batch_id, agent));
         if (!stored.ok()) continue;
         auto r = wire::decode_task_result(stored->data);
         if (r.ok() && r->state == wire::NodeState::cancelled) reply.cancelled++;
@@ -288,16 +298,16 @@ bool ControlService::finalize(const std::string& batch_id, const std::string& ag
     r.reported_by = "server";
     PublishOptions first_wins;
     first_wins.only_if_subject_empty = true;
-    auto seq = bus_.js_publish(wire::result_subject(batch_id, agent_id), wire::encode(r),
-                               first_wins);
+    auto seq =
+        bus_.js_publish(wire::result_subject(batch_id, agent_id), wire::encode(r), first_wins);
     if (seq.ok()) {
         book_.on_result(batch_id, agent_id, state);
         return true;
     }
     if (seq.status().code() != Code::conflict) {
-        log::warn("control", "result.not_stored",
-                  {{"batch_id", batch_id}, {"agent_id", agent_id},
-                   {"error", seq.status().message()}});
+        log::warn(
+            "control", "result.not_stored",
+            {{"batch_id", batch_id}, {"agent_id", agent_id}, {"error", seq.status().message()}});
     }
     return false;
 }

@@ -49,8 +49,7 @@ wire::AgentStatus Registry::status_of(const Entry& e, std::int64_t now_ms) const
     return wire::AgentStatus{e.effective, is_online(e, now_ms), e.last_seen_ms};
 }
 
-std::vector<wire::AgentStatus> Registry::list(const Selector* selector,
-                                              std::int64_t now_ms) const {
+std::vector<wire::AgentStatus> Registry::list(const Selector* selector, std::int64_t now_ms) const {
     std::vector<wire::AgentStatus> out;
     {
         std::shared_lock lock(mu_);
@@ -97,8 +96,9 @@ Selection Registry::select(const Selector& selector, std::int64_t now_ms) const 
 
 std::size_t Registry::online_count(std::int64_t now_ms) const {
     std::shared_lock lock(mu_);
-    return static_cast<std::size_t>(std::count_if(
-        agents_.begin(), agents_.end(), [&](const auto& kv) { return is_online(kv.second, now_ms); }));
+    return static_cast<std::size_t>(
+        std::count_if(agents_.begin(), agents_.end(),
+                      [&](const auto& kv) { return is_online(kv.second, now_ms); }));
 }
 
 }  // namespace oasis::server

@@ -51,15 +51,16 @@ TEST_CASE("malformed and hostile messages are refused with the reason", "[wire]"
         CHECK(r.status().code() == Code::invalid_argument);
         CHECK_THAT(r.status().message(), Catch::StartsWith("malformed JSON"));
     }
-    SECTION("empty") { CHECK_FALSE(decode_exec_run_request("").ok()); }
+    SECTION("empty") {
+        CHECK_FALSE(decode_exec_run_request("").ok());
+    }
     SECTION("an array, not an object") {
         CHECK(decode_exec_run_request("[1,2]").status().message() ==
               "malformed message: expected a JSON object");
     }
     SECTION("missing api") {
-        CHECK(decode_exec_run_request(R"({"selector":"all","argv":["true"]})")
-                  .status()
-                  .message() == "field \"api\": is required");
+        CHECK(decode_exec_run_request(R"({"selector":"all","argv":["true"]})").status().message() ==
+              "field \"api\": is required");
     }
     SECTION("a newer api") {
         CHECK_THAT(decode_exec_run_request(R"({"api":99,"selector":"all","argv":["true"]})")
@@ -84,9 +85,9 @@ TEST_CASE("malformed and hostile messages are refused with the reason", "[wire]"
                   .message() == "field \"timeout_sec\": must be from 1 to 604800, got 0");
     }
     SECTION("an empty command") {
-        CHECK(decode_exec_run_request(R"({"api":1,"selector":"all","argv":[]})")
-                  .status()
-                  .message() == "field \"argv\": the command is empty");
+        CHECK(
+            decode_exec_run_request(R"({"api":1,"selector":"all","argv":[]})").status().message() ==
+            "field \"argv\": the command is empty");
     }
     SECTION("a huge command") {
         std::string big(200000, 'x');
@@ -94,7 +95,8 @@ TEST_CASE("malformed and hostile messages are refused with the reason", "[wire]"
         CHECK_THAT(r.status().message(), Catch::Contains("longer than"));
     }
     SECTION("deep nesting") {
-        std::string deep = R"({"api":1,"x":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
+        std::string deep =
+            R"({"api":1,"x":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
         CHECK_FALSE(decode_exec_run_request(deep).ok());
     }
     SECTION("a batch id that could break a subject") {
