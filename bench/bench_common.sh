@@ -21,6 +21,16 @@ bench_die() {
 
 bench_log() { echo "$BENCH_NAME: $*" >&2; }
 
+# bench_command NAME ARGS...: the command line as one would type it.
+bench_command() {
+    local out=$1 a
+    shift
+    for a in "$@"; do
+        if [[ $a =~ ^[A-Za-z0-9_./=:,+-]+$ ]]; then out+=" $a"; else out+=" '$a'"; fi
+    done
+    echo "$out"
+}
+
 # bench_int OPTION VALUE MIN MAX: dies unless VALUE is a whole number in range.
 bench_int() {
     if [[ ! $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
@@ -149,7 +159,7 @@ bench_wait_online() {
 bench_sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.6f", a-b}'; }
 bench_median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{printf "%.3f", v[int((NR+1)/2)]}'; }
 bench_max() { printf '%s\n' "$@" | sort -g | tail -n 1 | awk '{printf "%.3f", $1}'; }
-bench_mean() { printf '%s\n' "$@" | awk '{s+=$1} END{printf "%.3f", NR ? s/NR : 0}'; }
+bench_mean() { printf '%s\n' "$@" | awk '{s+=$1} END{printf "%.3f", (NR ? s/NR : 0)}'; }
 
 # /proc readings: CPU seconds (user+system) and memory in MiB.
 bench_cpu_sec() {
@@ -160,6 +170,17 @@ bench_status_mib() {
 }
 bench_hwm_mib() { bench_status_mib "$1" VmHWM; }
 bench_rss_mib() { bench_status_mib "$1" VmRSS; }
+
+# bench_idle_pct: how idle the CPUs were over the last second, in percent
+# (the machine is shared; a busy neighbour shows here).
+bench_idle_pct() {
+    local a b
+    a=$(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN{split(a, x, " "); split(b, y, " ");
+        t = y[1]-x[1]; printf "%.0f", (t > 0 ? 100*(y[2]-x[2])/t : 0)}'
+}
 
 bench_machine() {
     local cpu

@@ -34,7 +34,7 @@ sizes="1000 10000"
 runs=5
 sim_args="--delivery shared --results pool --publishers 64"
 append=""
-command_line="bench/exec_latency.sh $*"
+command_line=$(bench_command bench/exec_latency.sh "$@")
 while (($#)); do
     case $1 in
     --build) build=$2; shift 2 ;;
@@ -82,9 +82,9 @@ notes=()
 
 measure() {
     local n=$1 d=$BENCH_TMP/n$1 conns=$(($1 / 500 + 1))
-    local sim_pid i load
-    load=$(cut -d' ' -f1 /proc/loadavg)
+    local sim_pid i idle
     mkdir -p "$d"
+    idle=$(bench_idle_pct)
     bench_log "$n agents: starting nats-server, oasis server and the simulator"
     bench_start_nats "$d"
     bench_start_server "$d"
@@ -150,31 +150,56 @@ measure() {
     done
 
     bench_log "$n agents: measuring the NATS floor"
+    local pubs=64  # the simulator's default
+    [[ $sim_args =~ --publishers[[:space:]]+([0-9]+) ]] && pubs=${BASH_REMATCH[1]}
     "$BENCH_TMP/bin/nats_floor" --count "$n" --runs "$runs" --connections "$conns" \
-        --nats-url "$NATS_URL" >"$d/floor.md" 2>"$d/floor.err" ||
+        --publishers "$pubs" --nats-url "$NATS_URL" >"$d/floor.md" 2>"$d/floor.err" ||
         bench_die "nats_floor failed: $(head -c 300 "$d/floor.err")"
 
     local mem_server mem_sim mem_nats threads_sim
-    mem_server=$(bench_hwm_mib "$SERVER_PID")
     mem_sim=$(bench_hwm_mib "$sim_pid")
-    mem_nats=$(bench_hwm_mib "$NATS_PID")
     threads_sim=$(awk '/^Threads:/ {print $2}' "/proc/$sim_pid/status")
+
+    # The server alone: with the simulator gone its agents stay online (TTL
+    # one hour), so a batch is made and its tasks stored but nobody answers;
+    # time until the CLI prints the batch line, then stop it (SIGTERM: a
+    # background job of a script ignores SIGINT).
+    bench_stop "$sim_pid"
+    local alone=()
+    for ((i = 1; i <= 3; i++)); do
+        local a0=$EPOCHREALTIME cli_pid j
+        bench_spawn "$d/alone.$i" "$OASIS" exec run -t all -- true
+        cli_pid=$SPAWNED_PID
+        for ((j = 0; j < 6000; j++)); do
+            [[ -s $d/alone.$i ]] && break
+            sleep 0.005
+        done
+        alone+=("$(bench_sub "$EPOCHREALTIME" "$a0")")
+        kill -TERM "$cli_pid" 2>/dev/null
+        wait "$cli_pid" 2>/dev/null
+        grep -q "^batch .*: $n nodes" "$d/alone.$i" || bench_die "no batch line: $(head -c 300 "$d/alone.$i")"
+    done
+    mem_server=$(bench_hwm_mib "$SERVER_PID")
+    mem_nats=$(bench_hwm_mib "$NATS_PID")
     bench_stop_all
     notes+=("simulator with $n agents: $(grep -o 'oasis-fleet-sim: [0-9]* agents on.*' "$d/sim.log" | head -n 1 | cut -c18-)")
 
-    local median worst target js rr rw rr_used floor
+    local median worst target js fw rr rw rr_used floor protocol
     median=$(bench_median "${times[@]}")
     worst=$(bench_max "${times[@]}")
     target=$(target_for "$n")
-    rows_exec+=("| $n | $conns | $runs | $median | $worst | $target | $(verdict "$median" "$target") | $(bench_median "${replies[@]}") | $(bench_median "${last_tasks[@]}") | $(bench_median "${stored[@]}") | $(bench_median "${gets[@]}") | $load |")
+    rows_exec+=("| $n | $conns | $runs | $median | $worst | $target | $(verdict "$median" "$target") | $(bench_median "${replies[@]}") | $(bench_median "${last_tasks[@]}") | $(bench_median "${stored[@]}") | $(bench_median "${gets[@]}") | $(bench_median "${alone[@]}") | $idle% |")
 
     js=$(floor_row "$d/floor.md" "js-acked publish")
+    fw=$(floor_row "$d/floor.md" "js-acked publish, sync first-wins")
     rr=$(floor_row "$d/floor.md" "req-reply")
     rw=$(floor_row "$d/floor.md" "req-reply, wildcard")
     # The request-reply shape that matches how the simulator receives tasks.
     if [[ $sim_args == *"--delivery shared"* ]]; then rr_used=$rw; else rr_used=$rr; fi
     floor=$(awk -v a="$js" -v b="$rr_used" 'BEGIN{printf "%.3f", a+b}')
-    rows_floor+=("| $n | $js | $rr | $rw | $floor | $(awk -v m="$median" -v f="$floor" 'BEGIN{printf "%.1fx", m/f}') | $(awk -v m="$median" -v f="$js" 'BEGIN{printf "%.1fx", m/f}') |")
+    # Oasis's own message pattern: tasks stored async, results stored sync.
+    protocol=$(awk -v a="$js" -v b="$fw" 'BEGIN{printf "%.3f", a+b}')
+    rows_floor+=("| $n | $js | $fw | $rr | $rw | $floor | $(awk -v m="$median" -v f="$floor" 'BEGIN{printf "%.1fx", m/f}') | $protocol | $(awk -v m="$median" -v f="$protocol" 'BEGIN{printf "%.1fx", m/f}') |")
     rows_mem+=("| $n | $mem_server | $mem_sim ($threads_sim threads) | $mem_nats | $(printf '%s\n' "${cli_rss[@]}" | sort -g | tail -n 1) | $cpu_nats | $cpu_server | $cpu_sim | $(bench_mean "${cli_cpu[@]}") |")
 }
 
@@ -193,16 +218,19 @@ report() {
     echo "Batch reply: when the CLI printed \`batch ...\` (the server had stored the batch and all tasks)."
     echo "Last task, last result: when the simulator got the last task and had the last result acked, after the server created the batch."
     echo "Exec get: \`oasis exec get\` of the last batch, i.e. the CLI reading N stored results. All medians."
-    echo "Load: the 1-minute load average before the size started (the machine is shared)."
+    echo "Server alone: batch reply when no agent answers (the simulator stopped, its agents still online), 3 runs."
+    echo "Idle: how idle the CPUs were in the second before the size started (the machine is shared)."
     echo
-    echo "| agents | connections | runs | median s | worst s | target s | target | batch reply s | last task s | last result stored s | exec get s | load |"
-    echo "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+    echo "| agents | connections | runs | median s | worst s | target s | target | batch reply s | last task s | last result stored s | exec get s | server alone s | idle |"
+    echo "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows_exec[@]}"
     echo
-    echo "Floor: the same number of messages through NATS alone (bench/nats_floor.cpp), median s. Floor = js-acked + the request-reply shape the simulator uses."
+    echo "Floor: the same number of messages through NATS alone (bench/nats_floor.cpp), median s."
+    echo "js-acked: async publishes, all acks awaited (how the server stores tasks). Sync first-wins: each publish awaits its ack and is stored only if its subject is empty (how an agent stores its result), from as many threads as the simulator's publishers."
+    echo "Floor = js-acked + the request-reply shape the simulator uses (the issue's definition). Protocol floor = js-acked + sync first-wins: Oasis's own two stored messages per node without any Oasis logic."
     echo
-    echo "| agents | js-acked publish s | req-reply s (a sub per responder) | req-reply s (a wildcard sub per connection) | floor s | Oasis / floor | Oasis / js-acked |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| agents | js-acked s | sync first-wins s | req-reply s (a sub per responder) | req-reply s (a wildcard sub per connection) | floor s | Oasis / floor | protocol floor s | Oasis / protocol floor |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows_floor[@]}"
     echo
     echo "Memory (peak RSS, MiB) and CPU seconds per run (user + system):"

@@ -1,12 +1,17 @@
 // nats_floor: what N messages cost NATS itself, with no Oasis logic, so a
 // fleet benchmark can say how far above the floor Oasis is.
 //
-// Three measurements, each the median and worst of --runs runs, all through
+// Four measurements, each the median and worst of --runs runs, all through
 // oasis::Bus on one nats-server:
 //
 //   js-acked   N JetStream publishes to a file stream (the storage Oasis uses
 //              for tasks and results), sent without waiting for each ack,
 //              then waiting for all N acks (Bus::js_publish_all).
+//   js-acked publish, sync first-wins  the same N publishes the way an
+//              agent stores its result: each waits for its ack and carries
+//              "store only if the subject is empty"; from --publishers
+//              threads over --connections connections (as the simulator's
+//              --results pool).
 //   req-reply  N plain request-replies fanned out at once: one requester
 //              publishes N requests to N subjects, each with its own
 //              responder subscription (spread over --connections
@@ -18,8 +23,9 @@
 //              what one delivery thread per subscription costs.
 //
 // Payloads have the size of an encoded Task (requests) and TaskResult
-// (replies). Setup (subscriptions, the stream) is not timed. Creates and at
-// the end deletes a stream named NATS_FLOOR (subjects floor.js.>).
+// (replies). Setup (subscriptions, streams, connections) is not timed.
+// Creates and at the end deletes the streams NATS_FLOOR (floor.js.>) and
+// NATS_FLOOR_FW (floor.fw.>).
 //
 // Prints a markdown table on stdout.
 #include "oasis/bus.h"
@@ -37,6 +43,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace oasis::bench {
@@ -50,6 +57,7 @@ struct FloorOptions {
     int count = 1000;
     int connections = 0;  // 0: count / 500 + 1, as the simulator
     int runs = 5;
+    int publishers = 64;  // threads of the first-wins measurement
     std::string nats_url = "nats://127.0.0.1:4222";
 };
 
@@ -142,6 +150,47 @@ Result<Timing> measure_js(const FloorOptions& o, Bus& bus) {
     return t;
 }
 
+// Like the simulator's result path (--results pool): `threads` threads
+// over --connections connections, each publish waiting for its ack and
+// stored only if its subject is empty (the agent's "first writer wins").
+Result<Timing> measure_js_first_wins(const FloorOptions& o, Bus& admin, int threads) {
+    StreamSpec spec;
+    spec.name = "NATS_FLOOR_FW";
+    spec.subjects = {"floor.fw.>"};
+    OASIS_RETURN_IF_ERROR(admin.ensure_stream(spec));
+    std::vector<std::unique_ptr<Bus>> buses;
+    for (int k = 0; k < o.connections; ++k) {
+        auto b = connect(o, "nats-floor publisher " + std::to_string(k));
+        if (!b.ok()) return b.status();
+        buses.push_back(std::move(*b));
+    }
+    std::string payload = sample_result();
+    PublishOptions first_wins;
+    first_wins.only_if_subject_empty = true;
+    Timing t;
+    for (int run = 0; run < o.runs; ++run) {
+        std::atomic<int> next{0}, failed{0};
+        std::string prefix = "floor.fw." + std::to_string(run) + ".";
+        auto start = Clock::now();
+        std::vector<std::thread> workers;
+        for (int w = 0; w < threads; ++w) {
+            workers.emplace_back([&, w] {
+                Bus& bus = *buses[static_cast<std::size_t>(w % o.connections)];
+                for (int i = next++; i < o.count; i = next++) {
+                    if (!bus.js_publish(prefix + std::to_string(i), payload, first_wins, 60s).ok())
+                        failed++;
+                }
+            });
+        }
+        for (auto& w : workers) w.join();
+        double s = std::chrono::duration<double>(Clock::now() - start).count();
+        if (failed.load() > 0) t.failed_runs++;
+        else t.seconds.push_back(s);
+    }
+    OASIS_RETURN_IF_ERROR(admin.delete_stream(spec.name));
+    return t;
+}
+
 // `wildcard`: one subscription per responder connection, else one per subject.
 Result<Timing> measure_rr(const FloorOptions& o, Bus& requester, bool wildcard) {
     std::vector<std::unique_ptr<Bus>> responders;
@@ -212,6 +261,8 @@ bool parse_options(int argc, char** argv, FloorOptions& o, int& exit_code) {
         ("connections", "responder connections (default count/500+1)",
          cxxopts::value<int>(o.connections))
         ("runs", "runs per measurement", cxxopts::value<int>(o.runs))
+        ("publishers", "threads for the sync first-wins publishes",
+         cxxopts::value<int>(o.publishers))
         ("nats-url", "NATS server", cxxopts::value<std::string>(o.nats_url))
         ("h,help", "show this help");
     try {
@@ -228,9 +279,9 @@ bool parse_options(int argc, char** argv, FloorOptions& o, int& exit_code) {
     }
     if (o.connections == 0) o.connections = o.count / 500 + 1;
     if (o.count < 1 || o.count > 100000 || o.runs < 1 || o.runs > 100 || o.connections < 1 ||
-        o.connections > o.count) {
+        o.connections > o.count || o.publishers < 1 || o.publishers > 1024) {
         std::fprintf(stderr, "nats_floor: error: --count 1..100000, --runs 1..100, "
-                             "--connections 1..count\n");
+                             "--connections 1..count, --publishers 1..1024\n");
         exit_code = 2;
         return false;
     }
@@ -253,17 +304,19 @@ int run(const FloorOptions& o) {
             return 3;
         }
         auto js = measure_js(o, **bus);
+        auto fw = measure_js_first_wins(o, **bus, o.publishers);
         auto rr = measure_rr(o, **bus, false);
         auto rw = measure_rr(o, **bus, true);
         std::printf("| floor | N | median s | worst s | per s (median) | failed runs |\n"
                     "|---|---:|---:|---:|---:|---:|\n");
-        for (auto* r : {&js, &rr, &rw}) {
+        for (auto* r : {&js, &fw, &rr, &rw}) {
             if (!r->ok()) {
                 std::fprintf(stderr, "nats_floor: error: %s\n", r->status().message().c_str());
                 exit_code = 1;
             }
         }
         if (js.ok()) print_row("js-acked publish", o, *js);
+        if (fw.ok()) print_row("js-acked publish, sync first-wins", o, *fw);
         if (rr.ok()) print_row("req-reply", o, *rr);
         if (rw.ok()) print_row("req-reply, wildcard", o, *rw);
     }

@@ -30,7 +30,7 @@ agents=100
 runs=5
 ansible_runs=3
 append=""
-command_line="bench/real_agents.sh $*"
+command_line=$(bench_command bench/real_agents.sh "$@")
 while (($#)); do
     case $1 in
     --build) build=$2; shift 2 ;;
@@ -50,7 +50,7 @@ bench_int --ansible-runs "$ansible_runs" 0 20
 bench_setup "$build"
 d=$BENCH_TMP/world
 mkdir -p "$d/agents"
-load=$(cut -d' ' -f1 /proc/loadavg)
+idle=$(bench_idle_pct)
 notes=()
 
 bench_log "starting nats-server, oasis server and $agents agents"
@@ -114,7 +114,7 @@ for ((r = 1; r <= runs; r++)); do
     ((have_pdsh)) && time_it t_pdsh run_pdsh
     bench_log "run $r: oasis ${t_oasis[-1]} s${t_pdsh:+, pdsh ${t_pdsh[-1]} s}"
 done
-cpu_server=$(awk -v a="$(bench_cpu_sec "$SERVER_PID")" -v b="$cpu0_server" -v r="$runs" 'BEGIN{printf "%.2f", (a-b)/r}')
+cpu_server=$(bench_sub "$(bench_cpu_sec "$SERVER_PID")" "$cpu0_server" | cut -c1-4)
 if ((have_ansible && ansible_runs > 0)); then
     bench_log "ansible warm-up and $ansible_runs runs (about 15 s each here)"
     time_it warm run_ansible
@@ -165,7 +165,7 @@ report() {
     fi
     echo "### $agents real agents on one machine ($(date -u +%Y-%m-%d))"
     echo
-    echo "Machine: $(bench_machine); 1-minute load before the run: $load."
+    echo "Machine: $(bench_machine); CPUs $idle% idle in the second before the run (the machine is shared)."
     echo "Command: \`$command_line\`."
     echo
     echo "Wall time of each command, from start to exit; one warm-up of each first; Oasis and pdsh interleaved."
@@ -184,7 +184,7 @@ report() {
     echo "|---:|---:|---:|---:|---:|---:|---|"
     echo "| $agents | $(mib "$(bench_median "${rss[@]}")") | $(mib "$(bench_max "${rss[@]}")") | $(mib "$(bench_max "${hwm[@]}")") | $(mib "$(bench_median "${pss[@]}")") | $(bench_median "${threads[@]}" | cut -d. -f1) | $(awk -v m="$(bench_max "${rss[@]}")" 'BEGIN{ if (m < 15) printf "met (< 15 MiB)"; else printf "missed by %.1f MiB", m-15 }') |"
     echo
-    notes+=("oasis server: peak RSS $server_mib MiB, $cpu_server CPU s per \`exec run\`.")
+    notes+=("oasis server: peak RSS $server_mib MiB; $cpu_server CPU s for all $runs timed \`exec run\`s.")
     printf -- '- %s\n' "${notes[@]}"
 }
 
