@@ -33,8 +33,8 @@
 
 #include "oasis/log.h"
 
-#include <cxxopts.hpp>
 #include <pthread.h>
+#include <cxxopts.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -47,17 +47,24 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 bool parse_delivery(const std::string& text, Delivery& out) {
-    if (text == "per-agent") out = Delivery::per_agent;
-    else if (text == "shared") out = Delivery::shared;
-    else return false;
+    if (text == "per-agent")
+        out = Delivery::per_agent;
+    else if (text == "shared")
+        out = Delivery::shared;
+    else
+        return false;
     return true;
 }
 
 bool parse_results(const std::string& text, ResultMode& out) {
-    if (text == "inline") out = ResultMode::inline_sync;
-    else if (text == "pool") out = ResultMode::pool;
-    else if (text == "batch") out = ResultMode::batch;
-    else return false;
+    if (text == "inline")
+        out = ResultMode::inline_sync;
+    else if (text == "pool")
+        out = ResultMode::pool;
+    else if (text == "batch")
+        out = ResultMode::batch;
+    else
+        return false;
     return true;
 }
 
@@ -81,6 +88,8 @@ bool parse_options(int argc, char** argv, SimOptions& o, int& exit_code) {
     cxxopts::Options options("oasis-fleet-sim",
                              "Simulates many Oasis agents in one process (bench/fleet_sim.cpp).");
     std::string delivery = "per-agent", results;
+    // One option per line reads as a table; clang-format would fold it.
+    // clang-format off
     options.add_options()
         ("agents", "number of simulated agents (1 to 100000)", cxxopts::value<int>(o.agents))
         ("prefix", "agent id prefix", cxxopts::value<std::string>(o.prefix))
@@ -102,6 +111,7 @@ bool parse_options(int argc, char** argv, SimOptions& o, int& exit_code) {
         ("trace", "print when each batch's tasks arrived and results were stored",
          cxxopts::value<bool>(o.trace))
         ("h,help", "show this help");
+    // clang-format on
     try {
         auto args = options.parse(argc, argv);
         if (args.count("help")) {
@@ -116,7 +126,8 @@ bool parse_options(int argc, char** argv, SimOptions& o, int& exit_code) {
     }
     if (o.connections == 0) o.connections = o.agents / 500 + 1;
     const char* bad = nullptr;
-    if (!parse_delivery(delivery, o.delivery)) bad = "--delivery must be per-agent or shared";
+    if (!parse_delivery(delivery, o.delivery))
+        bad = "--delivery must be per-agent or shared";
     else if (!results.empty() && !parse_results(results, o.results))
         bad = "--results must be inline, pool or batch";
     else if (results.empty())

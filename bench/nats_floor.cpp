@@ -32,8 +32,8 @@
 #include "oasis/log.h"
 #include "oasis/wire.h"
 
-#include <cxxopts.hpp>
 #include <pthread.h>
+#include <cxxopts.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -143,8 +143,10 @@ Result<Timing> measure_js(const FloorOptions& o, Bus& bus) {
         auto start = Clock::now();
         auto failed = bus.js_publish_all(messages, 60s);
         double s = std::chrono::duration<double>(Clock::now() - start).count();
-        if (!failed.ok() || *failed > 0) t.failed_runs++;
-        else t.seconds.push_back(s);
+        if (!failed.ok() || *failed > 0)
+            t.failed_runs++;
+        else
+            t.seconds.push_back(s);
     }
     OASIS_RETURN_IF_ERROR(bus.delete_stream(spec.name));
     return t;
@@ -184,8 +186,10 @@ Result<Timing> measure_js_first_wins(const FloorOptions& o, Bus& admin, int thre
         }
         for (auto& w : workers) w.join();
         double s = std::chrono::duration<double>(Clock::now() - start).count();
-        if (failed.load() > 0) t.failed_runs++;
-        else t.seconds.push_back(s);
+        if (failed.load() > 0)
+            t.failed_runs++;
+        else
+            t.seconds.push_back(s);
     }
     OASIS_RETURN_IF_ERROR(admin.delete_stream(spec.name));
     return t;
@@ -215,10 +219,12 @@ Result<Timing> measure_rr(const FloorOptions& o, Bus& requester, bool wildcard) 
     for (int i = 0; i < o.count; ++i) {
         int k = i % o.connections;
         subjects.push_back(tag + std::to_string(k) + "." + std::to_string(i));
-        if (!wildcard) OASIS_RETURN_IF_ERROR(subscribe(*responders[std::size_t(k)], subjects.back()));
+        if (!wildcard)
+            OASIS_RETURN_IF_ERROR(subscribe(*responders[std::size_t(k)], subjects.back()));
     }
     for (int k = 0; wildcard && k < o.connections; ++k)
-        OASIS_RETURN_IF_ERROR(subscribe(*responders[std::size_t(k)], tag + std::to_string(k) + ".*"));
+        OASIS_RETURN_IF_ERROR(
+            subscribe(*responders[std::size_t(k)], tag + std::to_string(k) + ".*"));
 
     ReplyCounter counter;
     std::string inbox = requester.new_inbox();
@@ -239,8 +245,10 @@ Result<Timing> measure_rr(const FloorOptions& o, Bus& requester, bool wildcard) 
         (void)requester.flush(10s);
         bool all = counter.wait_all(60s);
         double s = std::chrono::duration<double>(Clock::now() - start).count();
-        if (all) t.seconds.push_back(s);
-        else t.failed_runs++;
+        if (all)
+            t.seconds.push_back(s);
+        else
+            t.failed_runs++;
     }
     replies->reset();
     subs.clear();
@@ -254,17 +262,21 @@ void print_row(const char* name, const FloorOptions& o, const Timing& t) {
 }
 
 bool parse_options(int argc, char** argv, FloorOptions& o, int& exit_code) {
-    cxxopts::Options options("nats_floor", "Times N JetStream-acked publishes and N plain "
-                                           "request-replies (see bench/nats_floor.cpp).");
+    cxxopts::Options options("nats_floor",
+                             "Times N JetStream-acked publishes and N plain "
+                             "request-replies (see bench/nats_floor.cpp).");
+    // One option per line reads as a table; clang-format would fold it.
+    // clang-format off
     options.add_options()
         ("count", "messages per run", cxxopts::value<int>(o.count))
-        ("connections", "responder connections (default count/500+1)",
+        ("connections", "responder and publisher connections (default count/500+1)",
          cxxopts::value<int>(o.connections))
         ("runs", "runs per measurement", cxxopts::value<int>(o.runs))
         ("publishers", "threads for the sync first-wins publishes",
          cxxopts::value<int>(o.publishers))
         ("nats-url", "NATS server", cxxopts::value<std::string>(o.nats_url))
         ("h,help", "show this help");
+    // clang-format on
     try {
         auto args = options.parse(argc, argv);
         if (args.count("help")) {
@@ -280,8 +292,9 @@ bool parse_options(int argc, char** argv, FloorOptions& o, int& exit_code) {
     if (o.connections == 0) o.connections = o.count / 500 + 1;
     if (o.count < 1 || o.count > 100000 || o.runs < 1 || o.runs > 100 || o.connections < 1 ||
         o.connections > o.count || o.publishers < 1 || o.publishers > 1024) {
-        std::fprintf(stderr, "nats_floor: error: --count 1..100000, --runs 1..100, "
-                             "--connections 1..count, --publishers 1..1024\n");
+        std::fprintf(stderr,
+                     "nats_floor: error: --count 1..100000, --runs 1..100, "
+                     "--connections 1..count, --publishers 1..1024\n");
         exit_code = 2;
         return false;
     }
@@ -307,8 +320,9 @@ int run(const FloorOptions& o) {
         auto fw = measure_js_first_wins(o, **bus, o.publishers);
         auto rr = measure_rr(o, **bus, false);
         auto rw = measure_rr(o, **bus, true);
-        std::printf("| floor | N | median s | worst s | per s (median) | failed runs |\n"
-                    "|---|---:|---:|---:|---:|---:|\n");
+        std::printf(
+            "| floor | N | median s | worst s | per s (median) | failed runs |\n"
+            "|---|---:|---:|---:|---:|---:|\n");
         for (auto* r : {&js, &fw, &rr, &rw}) {
             if (!r->ok()) {
                 std::fprintf(stderr, "nats_floor: error: %s\n", r->status().message().c_str());

@@ -39,9 +39,8 @@ public:
         : buses_(std::move(buses)), done_(std::move(done)), workers_(publishers) {}
 
     void send(PendingResult r) override {
-        workers_.post([this, r = std::move(r)] {
-            done_(r, store_first_wins(*buses_[r.connection], r));
-        });
+        workers_.post(
+            [this, r = std::move(r)] { done_(r, store_first_wins(*buses_[r.connection], r)); });
     }
 
 private:
@@ -124,11 +123,12 @@ private:
 std::unique_ptr<ResultSender> ResultSender::make(ResultMode mode, std::vector<Bus*> buses,
                                                  int publishers, ResultDone done) {
     switch (mode) {
-    case ResultMode::inline_sync:
-        return std::make_unique<InlineSender>(std::move(buses), std::move(done));
-    case ResultMode::pool:
-        return std::make_unique<PoolSender>(std::move(buses), publishers, std::move(done));
-    case ResultMode::batch: break;
+        case ResultMode::inline_sync:
+            return std::make_unique<InlineSender>(std::move(buses), std::move(done));
+        case ResultMode::pool:
+            return std::make_unique<PoolSender>(std::move(buses), publishers, std::move(done));
+        case ResultMode::batch:
+            break;
     }
     return std::make_unique<BatchSender>(std::move(buses), std::move(done));
 }

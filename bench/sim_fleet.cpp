@@ -75,12 +75,15 @@ wire::AgentInfo make_identity(const SimOptions& o, int index, std::int64_t start
 wire::NodeState state_of(const agent::ExecResult& r) {
     using agent::ExitKind;
     switch (r.kind) {
-    case ExitKind::exited:
-        return r.exit_code == 0 ? wire::NodeState::succeeded : wire::NodeState::failed;
-    case ExitKind::timed_out: return wire::NodeState::timed_out;
-    case ExitKind::cancelled: return wire::NodeState::cancelled;
-    case ExitKind::signaled:
-    case ExitKind::failed_to_start: break;
+        case ExitKind::exited:
+            return r.exit_code == 0 ? wire::NodeState::succeeded : wire::NodeState::failed;
+        case ExitKind::timed_out:
+            return wire::NodeState::timed_out;
+        case ExitKind::cancelled:
+            return wire::NodeState::cancelled;
+        case ExitKind::signaled:
+        case ExitKind::failed_to_start:
+            break;
     }
     return wire::NodeState::failed;
 }
@@ -89,13 +92,16 @@ wire::NodeState state_of(const agent::ExecResult& r) {
 std::string reason_of(const agent::ExecResult& r, int timeout_sec) {
     using agent::ExitKind;
     switch (r.kind) {
-    case ExitKind::exited:
-        return r.exit_code == 0 ? "" : "exited with code " + std::to_string(r.exit_code);
-    case ExitKind::signaled: return "killed by signal " + std::to_string(r.signal);
-    case ExitKind::timed_out:
-        return "timed out after " + std::to_string(timeout_sec) + " s; process group killed";
-    case ExitKind::cancelled: return "cancelled by operator";
-    case ExitKind::failed_to_start: break;
+        case ExitKind::exited:
+            return r.exit_code == 0 ? "" : "exited with code " + std::to_string(r.exit_code);
+        case ExitKind::signaled:
+            return "killed by signal " + std::to_string(r.signal);
+        case ExitKind::timed_out:
+            return "timed out after " + std::to_string(timeout_sec) + " s; process group killed";
+        case ExitKind::cancelled:
+            return "cancelled by operator";
+        case ExitKind::failed_to_start:
+            break;
     }
     return r.error;
 }
@@ -109,12 +115,13 @@ wire::TaskResult result_for(const wire::Task& task, wire::NodeState state) {
     return r;
 }
 
-std::string running_key(const wire::Task& task) { return task.batch_id + "/" + task.agent_id; }
+std::string running_key(const wire::Task& task) {
+    return task.batch_id + "/" + task.agent_id;
+}
 
 }  // namespace
 
-SimFleet::SimFleet(const SimOptions& o, std::vector<Bus*> buses)
-    : o_(o), buses_(std::move(buses)) {
+SimFleet::SimFleet(const SimOptions& o, std::vector<Bus*> buses) : o_(o), buses_(std::move(buses)) {
     // Two captured streams, base64 in the worst case, must fit one message.
     auto budget = (buses_.front()->max_payload() - 16 * 1024) * 3 / 8;
     output_cap_ = static_cast<std::size_t>(std::clamp<std::int64_t>(budget, 4096, 256 * 1024));
@@ -123,7 +130,9 @@ SimFleet::SimFleet(const SimOptions& o, std::vector<Bus*> buses)
     if (o.real_exec) runners_ = std::make_unique<WorkQueue>(o.exec_workers);
 }
 
-SimFleet::~SimFleet() { stop(); }
+SimFleet::~SimFleet() {
+    stop();
+}
 
 Status SimFleet::start() {
     auto now_ms = wire::now_ms();
@@ -142,8 +151,7 @@ Status SimFleet::start() {
     }
     for (std::size_t k = 0; o_.delivery == Delivery::shared && k < buses_.size(); ++k) {
         auto sub = buses_[k]->subscribe(
-            std::string(kTaskPrefix) + "*", "oasis-fleet-sim." + o_.prefix,
-            [this, k](Message&& m) {
+            std::string(kTaskPrefix) + "*", "oasis-fleet-sim." + o_.prefix, [this, k](Message&& m) {
                 auto it = by_id_.find(m.subject.substr(kTaskPrefix.size()));
                 if (it != by_id_.end()) on_task(*it->second, k, m);
             });
@@ -162,7 +170,8 @@ void SimFleet::heartbeat_due(Clock::time_point now, Clock::time_point started) {
         Bus& bus = *buses_[a.connection];
         if (Status st = bus.publish(wire::heartbeat_subject(a.info.id), wire::encode(a.info));
             !st.ok())
-            log::warn("sim", "heartbeat.failed", {{"agent_id", a.info.id}, {"error", st.message()}});
+            log::warn("sim", "heartbeat.failed",
+                      {{"agent_id", a.info.id}, {"error", st.message()}});
         heartbeats_++;
         if (a.next_heartbeat == Clock::time_point{}) {
             // Phases (i+1)/N of an interval: no gap is longer than one interval.
@@ -212,7 +221,8 @@ void SimFleet::on_task(const Agent& a, std::size_t connection, const Message& m)
         return;
     }
     if (runners_) {
-        runners_->post([this, &a, connection, t = std::move(*task)] { run_real(a, connection, t); });
+        runners_->post(
+            [this, &a, connection, t = std::move(*task)] { run_real(a, connection, t); });
         return;
     }
     wire::TaskResult r = result_for(*task, wire::NodeState::succeeded);
