@@ -43,7 +43,8 @@ bench_int() {
 bench_setup() {
     local build=$1
     [[ -x $build/src/oasis ]] || bench_die "no $build/src/oasis; build first: ninja -C $build"
-    command -v nats-server >/dev/null || bench_die "nats-server is not installed (apt-get install nats-server)"
+    command -v nats-server >/dev/null ||
+        bench_die "nats-server is not installed (apt-get install nats-server)"
     [[ -x /usr/bin/time ]] || bench_die "/usr/bin/time is missing (apt-get install time)"
     BENCH_TMP=$(mktemp -d "/tmp/oasis-$BENCH_NAME.XXXXXX") || bench_die "mktemp failed"
     trap bench_cleanup EXIT
@@ -155,15 +156,25 @@ bench_wait_online() {
     bench_die "only ${n:-0} of $want agents online after $2 s"
 }
 
+# md_row CELL...: one markdown table row.
+md_row() {
+    local out="|" cell
+    for cell in "$@"; do out+=" $cell |"; done
+    echo "$out"
+}
+
 # Arithmetic on decimal seconds.
 bench_sub() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.6f", a-b}'; }
-bench_median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{printf "%.3f", v[int((NR+1)/2)]}'; }
+bench_median() {
+    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{printf "%.3f", v[int((NR+1)/2)]}'
+}
 bench_max() { printf '%s\n' "$@" | sort -g | tail -n 1 | awk '{printf "%.3f", $1}'; }
 bench_mean() { printf '%s\n' "$@" | awk '{s+=$1} END{printf "%.3f", (NR ? s/NR : 0)}'; }
 
 # /proc readings: CPU seconds (user+system) and memory in MiB.
 bench_cpu_sec() {
-    awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/hz}' "/proc/$1/stat" 2>/dev/null || echo 0
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/hz}' "/proc/$1/stat" 2>/dev/null ||
+        echo 0
 }
 bench_status_mib() {
     awk -v k="$2:" '$1==k {printf "%.1f", $2/1024}' "/proc/$1/status" 2>/dev/null
@@ -183,8 +194,9 @@ bench_idle_pct() {
 }
 
 bench_machine() {
-    local cpu
+    local cpu mem
     cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-    echo "$(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM," \
-        "Linux $(uname -r), $(nats-server --version 2>/dev/null), loopback only"
+    mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+    echo "$(nproc) cores ($cpu), $mem RAM, Linux $(uname -r)," \
+        "$(nats-server --version 2>/dev/null), loopback only"
 }

@@ -8,10 +8,11 @@
 # with that many agents. Once `oasis system status` counts them all online
 # (and one `oasis agent list` has been tried), one warm-up run, then --runs
 # timed runs of the CLI from its start to its exit after the last result.
-# In the same world, nats_floor times the same number of JetStream-acked
-# publishes and plain request-replies. Also reads peak memory from /proc
-# (server, simulator, nats-server) and /usr/bin/time (CLI), and CPU seconds
-# per run of each process.
+# Then, in the same world: the CLI reading the last batch back (`exec get`),
+# nats_floor (the same number of messages through NATS alone), and the
+# server alone (a batch nobody answers). Peak memory comes from /proc
+# (server, simulator, nats-server) and /usr/bin/time (CLI), CPU seconds per
+# run from /proc/PID/stat.
 #
 # Targets (issue 2): 10,000 agents all answered within 1 s, 1,000 within
 # 0.15 s, on a 2-core machine.
@@ -20,9 +21,10 @@
 #                         [--sim-args "ARGS"] [--append FILE] [--keep]
 #
 # --sim-args replaces the simulator's delivery and result options (default
-# "--delivery shared --results pool --publishers 64"; see bench/sim_fleet.h). --append adds
-# the tables, the command and the machine to FILE (e.g. docs/benchmarks.md).
-# Prints markdown on stdout, progress on stderr.
+# "--delivery shared --results pool --publishers 64"; see bench/sim_fleet.h
+# and docs/benchmarks.md for why). --append adds the tables, the command and
+# the machine to FILE (e.g. docs/benchmarks.md). Prints markdown on stdout,
+# progress on stderr.
 set -u
 BENCH_NAME=exec_latency
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,25 +50,37 @@ while (($#)); do
     esac
 done
 bench_int --runs "$runs" 1 50
+for n in $sizes; do bench_int "--sizes item" "$n" 1 100000; done
 
 bench_setup "$build"
 [[ -x $BENCH_TMP/bin/oasis-fleet-sim && -x $BENCH_TMP/bin/nats_floor ]] ||
     bench_die "no oasis-fleet-sim or nats_floor in $build/bench (meson option bench=true)"
+
+# --- small helpers ----------------------------------------------------------
 
 target_for() { case $1 in 1000) echo 0.15 ;; 10000) echo 1.0 ;; *) echo - ;; esac; }
 
 # verdict MEDIAN TARGET
 verdict() {
     [[ $2 == - ]] && { echo "-"; return; }
-    awk -v m="$1" -v t="$2" 'BEGIN{ if (m <= t) printf "met"; else printf "missed by %.2f s (%.1fx)", m-t, m/t }'
+    awk -v m="$1" -v t="$2" \
+        'BEGIN{ if (m <= t) printf "met"; else printf "missed by %.2f s (%.1fx)", m-t, m/t }'
 }
 
-# floor_row FILE NAME: the median seconds of one nats_floor row.
-floor_row() { awk -F'|' -v n="$2" '{gsub(/^ +| +$/, "", $2)} $2==n {gsub(/ /, "", $4); print $4}' "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1fx", a/b}'; }
+plus() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", a+b}'; }
+ms_to_s() { awk -v ms="$1" 'BEGIN{printf "%.3f", ms/1000}'; }
+per_run() { awk -v a="$1" -v b="$2" -v r="$runs" 'BEGIN{printf "%.2f", (a-b)/r}'; }
 
-# trace_field LOG BATCH FIELD: from the simulator's trace of one batch:
-# last_task or stored (milliseconds after the batch was created).
-trace_field() {
+# floor_row FILE NAME: the median seconds of one nats_floor row.
+floor_row() {
+    awk -F'|' -v n="$2" '{gsub(/^ +| +$/, "", $2)} $2==n {gsub(/ /, "", $4); print $4}' "$1"
+}
+
+# trace_ms LOG BATCH FIELD: from the simulator's trace of one batch, the
+# milliseconds after its creation of the last task (last_task) or of the
+# last stored result (stored).
+trace_ms() {
     local line
     line=$(grep "trace $2:" "$1" | tail -n 1)
     case $3 in
@@ -75,138 +89,191 @@ trace_field() {
     esac
 }
 
+# batch_of FILE: the batch id on the CLI's first line ("batch b-...: N nodes").
+batch_of() { sed -E -n '1s/.*batch (b-[0-9a-f]+):.*/\1/p' "$1"; }
+
+# --- one fleet size: every step fills globals that add_rows reads -----------
+
 rows_exec=()
 rows_floor=()
 rows_mem=()
 notes=()
 
-measure() {
-    local n=$1 d=$BENCH_TMP/n$1 conns=$(($1 / 500 + 1))
-    local sim_pid i idle
-    mkdir -p "$d"
-    idle=$(bench_idle_pct)
-    bench_log "$n agents: starting nats-server, oasis server and the simulator"
-    bench_start_nats "$d"
-    bench_start_server "$d"
-    # shellcheck disable=SC2086
-    bench_spawn "$d/sim.log" "$BENCH_TMP/bin/oasis-fleet-sim" --agents "$n" --prefix sim- \
-        --nats-url "$NATS_URL" --connections "$conns" --duration-sec 1800 --trace $sim_args
-    sim_pid=$SPAWNED_PID
+start_world() {
+    bench_log "$N agents: starting nats-server, oasis server and the simulator"
+    bench_start_nats "$D"
+    bench_start_server "$D"
+    # shellcheck disable=SC2086 # sim_args is a list of options
+    bench_spawn "$D/sim.log" "$BENCH_TMP/bin/oasis-fleet-sim" --agents "$N" --prefix sim- \
+        --nats-url "$NATS_URL" --connections "$CONNS" --duration-sec 1800 --trace $sim_args
+    SIM_PID=$SPAWNED_PID
     local t0=$EPOCHREALTIME
-    bench_wait_online "$n" 180
-    bench_log "$n agents online after $(bench_sub "$EPOCHREALTIME" "$t0") s"
-
-    # What the brief asks to wait on; at 10,000 agents its reply may not
-    # fit in one NATS message, so the count above comes from system status.
-    t0=$EPOCHREALTIME
-    if timeout 90 "$OASIS" agent list -o json >"$d/list.json" 2>"$d/list.err"; then
-        notes+=("\`oasis agent list -o json\` with $n agents: $(grep -o '"online":true' "$d/list.json" | wc -l) online, $(wc -c <"$d/list.json") bytes, $(bench_sub "$EPOCHREALTIME" "$t0" | cut -c1-5) s.")
-    else
-        notes+=("\`oasis agent list -o json\` with $n agents FAILED after $(bench_sub "$EPOCHREALTIME" "$t0" | cut -c1-5) s: $(head -c 200 "$d/list.err")")
-    fi
-
-    "$OASIS" exec run -t all -- true >"$d/warmup.out" 2>&1 ||
-        bench_die "warm-up run failed: $(tail -n 2 "$d/warmup.out")"
-
-    local times=() replies=() last_tasks=() stored=() cli_rss=() cli_cpu=()
-    local cpu0_nats cpu0_server cpu0_sim
-    cpu0_nats=$(bench_cpu_sec "$NATS_PID")
-    cpu0_server=$(bench_cpu_sec "$SERVER_PID")
-    cpu0_sim=$(bench_cpu_sec "$sim_pid")
-    for ((i = 1; i <= runs; i++)); do
-        local start=$EPOCHREALTIME end rc
-        /usr/bin/time -f '%M %U %S' -o "$d/time.$i" "$OASIS" exec run -t all -- true \
-            2>"$d/err.$i" | { IFS= read -r first; echo "$EPOCHREALTIME $first" >"$d/reply.$i"; cat >"$d/out.$i"; }
-        rc=${PIPESTATUS[0]}
-        end=$EPOCHREALTIME
-        [[ $rc == 0 && $(tail -n 1 "$d/out.$i") == "$n succeeded" ]] ||
-            bench_die "run $i: exit $rc, last line \"$(tail -n 1 "$d/out.$i")\" ($(head -c 300 "$d/err.$i"))"
-        times+=("$(bench_sub "$end" "$start")")
-        replies+=("$(bench_sub "$(cut -d' ' -f1 "$d/reply.$i")" "$start")")
-        cli_rss+=("$(awk '{printf "%.1f", $1/1024}' "$d/time.$i")")
-        cli_cpu+=("$(awk '{printf "%.2f", $2+$3}' "$d/time.$i")")
-        bench_log "$n agents, run $i: ${times[-1]} s (batch reply after ${replies[-1]} s)"
-    done
-    local cpu_nats cpu_server cpu_sim
-    cpu_nats=$(awk -v a="$(bench_cpu_sec "$NATS_PID")" -v b="$cpu0_nats" -v r="$runs" 'BEGIN{printf "%.2f", (a-b)/r}')
-    cpu_server=$(awk -v a="$(bench_cpu_sec "$SERVER_PID")" -v b="$cpu0_server" -v r="$runs" 'BEGIN{printf "%.2f", (a-b)/r}')
-    cpu_sim=$(awk -v a="$(bench_cpu_sec "$sim_pid")" -v b="$cpu0_sim" -v r="$runs" 'BEGIN{printf "%.2f", (a-b)/r}')
-
-    sleep 1.5  # the simulator traces a batch once it has been quiet for 1 s
-    for ((i = 1; i <= runs; i++)); do
-        local batch
-        batch=$(cut -d' ' -f3 "$d/reply.$i" | tr -d ':')
-        last_tasks+=("$(awk -v ms="$(trace_field "$d/sim.log" "$batch" last_task)" 'BEGIN{printf "%.3f", ms/1000}')")
-        stored+=("$(awk -v ms="$(trace_field "$d/sim.log" "$batch" stored)" 'BEGIN{printf "%.3f", ms/1000}')")
-    done
-
-    # The CLI alone: read back the last batch's N stored results.
-    local gets=() last_batch
-    last_batch=$(cut -d' ' -f3 "$d/reply.$runs" | tr -d ':')
-    for ((i = 1; i <= 3; i++)); do
-        local g0=$EPOCHREALTIME
-        "$OASIS" exec get "$last_batch" >"$d/get.out" 2>&1 || bench_die "exec get $last_batch failed"
-        gets+=("$(bench_sub "$EPOCHREALTIME" "$g0")")
-    done
-
-    bench_log "$n agents: measuring the NATS floor"
-    local pubs=64  # the simulator's default
-    [[ $sim_args =~ --publishers[[:space:]]+([0-9]+) ]] && pubs=${BASH_REMATCH[1]}
-    "$BENCH_TMP/bin/nats_floor" --count "$n" --runs "$runs" --connections "$conns" \
-        --publishers "$pubs" --nats-url "$NATS_URL" >"$d/floor.md" 2>"$d/floor.err" ||
-        bench_die "nats_floor failed: $(head -c 300 "$d/floor.err")"
-
-    local mem_server mem_sim mem_nats threads_sim
-    mem_sim=$(bench_hwm_mib "$sim_pid")
-    threads_sim=$(awk '/^Threads:/ {print $2}' "/proc/$sim_pid/status")
-
-    # The server alone: with the simulator gone its agents stay online (TTL
-    # one hour), so a batch is made and its tasks stored but nobody answers;
-    # time until the CLI prints the batch line, then stop it (SIGTERM: a
-    # background job of a script ignores SIGINT).
-    bench_stop "$sim_pid"
-    local alone=()
-    for ((i = 1; i <= 3; i++)); do
-        local a0=$EPOCHREALTIME cli_pid j
-        bench_spawn "$d/alone.$i" "$OASIS" exec run -t all -- true
-        cli_pid=$SPAWNED_PID
-        for ((j = 0; j < 6000; j++)); do
-            [[ -s $d/alone.$i ]] && break
-            sleep 0.005
-        done
-        alone+=("$(bench_sub "$EPOCHREALTIME" "$a0")")
-        kill -TERM "$cli_pid" 2>/dev/null
-        wait "$cli_pid" 2>/dev/null
-        grep -q "^batch .*: $n nodes" "$d/alone.$i" || bench_die "no batch line: $(head -c 300 "$d/alone.$i")"
-    done
-    mem_server=$(bench_hwm_mib "$SERVER_PID")
-    mem_nats=$(bench_hwm_mib "$NATS_PID")
-    bench_stop_all
-    notes+=("simulator with $n agents: $(grep -o 'oasis-fleet-sim: [0-9]* agents on.*' "$d/sim.log" | head -n 1 | cut -c18-)")
-
-    local median worst target js fw rr rw rr_used floor protocol
-    median=$(bench_median "${times[@]}")
-    worst=$(bench_max "${times[@]}")
-    target=$(target_for "$n")
-    rows_exec+=("| $n | $conns | $runs | $median | $worst | $target | $(verdict "$median" "$target") | $(bench_median "${replies[@]}") | $(bench_median "${last_tasks[@]}") | $(bench_median "${stored[@]}") | $(bench_median "${gets[@]}") | $(bench_median "${alone[@]}") | $idle% |")
-
-    js=$(floor_row "$d/floor.md" "js-acked publish")
-    fw=$(floor_row "$d/floor.md" "js-acked publish, sync first-wins")
-    rr=$(floor_row "$d/floor.md" "req-reply")
-    rw=$(floor_row "$d/floor.md" "req-reply, wildcard")
-    # The request-reply shape that matches how the simulator receives tasks.
-    if [[ $sim_args == *"--delivery shared"* ]]; then rr_used=$rw; else rr_used=$rr; fi
-    floor=$(awk -v a="$js" -v b="$rr_used" 'BEGIN{printf "%.3f", a+b}')
-    # Oasis's own message pattern: tasks stored async, results stored sync.
-    protocol=$(awk -v a="$js" -v b="$fw" 'BEGIN{printf "%.3f", a+b}')
-    rows_floor+=("| $n | $js | $fw | $rr | $rw | $floor | $(awk -v m="$median" -v f="$floor" 'BEGIN{printf "%.1fx", m/f}') | $protocol | $(awk -v m="$median" -v f="$protocol" 'BEGIN{printf "%.1fx", m/f}') |")
-    rows_mem+=("| $n | $mem_server | $mem_sim ($threads_sim threads) | $mem_nats | $(printf '%s\n' "${cli_rss[@]}" | sort -g | tail -n 1) | $cpu_nats | $cpu_server | $cpu_sim | $(bench_mean "${cli_cpu[@]}") |")
+    bench_wait_online "$N" 180
+    bench_log "$N agents online after $(bench_sub "$EPOCHREALTIME" "$t0") s"
 }
 
-for n in $sizes; do
-    bench_int "--sizes item" "$n" 1 100000
-    measure "$n"
-done
+# `oasis agent list` with the whole fleet: does it answer, how big, how fast.
+try_agent_list() {
+    local t0=$EPOCHREALTIME took
+    if timeout 90 "$OASIS" agent list -o json >"$D/list.json" 2>"$D/list.err"; then
+        took=$(bench_sub "$EPOCHREALTIME" "$t0" | cut -c1-5)
+        notes+=("\`oasis agent list -o json\` with $N agents: $(grep -o '"online":true' \
+            "$D/list.json" | wc -l) online, $(wc -c <"$D/list.json") bytes, $took s.")
+    else
+        took=$(bench_sub "$EPOCHREALTIME" "$t0" | cut -c1-5)
+        notes+=("\`oasis agent list -o json\` with $N agents FAILED after $took s:" \
+            "$(head -c 200 "$D/list.err")")
+    fi
+}
+
+# One warm-up, then the timed runs; the CLI's first line is timestamped as
+# it arrives (the batch reply), the rest goes to a file.
+timed_runs() {
+    local i start end rc cpu0_nats cpu0_server cpu0_sim
+    "$OASIS" exec run -t all -- true >"$D/warmup.out" 2>&1 ||
+        bench_die "warm-up run failed: $(tail -n 2 "$D/warmup.out")"
+    TIMES=() REPLIES=() CLI_RSS=() CLI_CPU=()
+    cpu0_nats=$(bench_cpu_sec "$NATS_PID")
+    cpu0_server=$(bench_cpu_sec "$SERVER_PID")
+    cpu0_sim=$(bench_cpu_sec "$SIM_PID")
+    for ((i = 1; i <= runs; i++)); do
+        start=$EPOCHREALTIME
+        /usr/bin/time -f '%M %U %S' -o "$D/time.$i" "$OASIS" exec run -t all -- true \
+            2>"$D/err.$i" | {
+            IFS= read -r first
+            echo "$EPOCHREALTIME $first" >"$D/reply.$i"
+            cat >"$D/out.$i"
+        }
+        rc=${PIPESTATUS[0]}
+        end=$EPOCHREALTIME
+        if [[ $rc != 0 || $(tail -n 1 "$D/out.$i") != "$N succeeded" ]]; then
+            bench_die "run $i: exit $rc, last line \"$(tail -n 1 "$D/out.$i")\"" \
+                "($(head -c 300 "$D/err.$i"))"
+        fi
+        TIMES+=("$(bench_sub "$end" "$start")")
+        REPLIES+=("$(bench_sub "$(cut -d' ' -f1 "$D/reply.$i")" "$start")")
+        CLI_RSS+=("$(awk '{printf "%.1f", $1/1024}' "$D/time.$i")")
+        CLI_CPU+=("$(awk '{printf "%.2f", $2+$3}' "$D/time.$i")")
+        bench_log "$N agents, run $i: ${TIMES[-1]} s (batch reply after ${REPLIES[-1]} s)"
+    done
+    CPU_NATS=$(per_run "$(bench_cpu_sec "$NATS_PID")" "$cpu0_nats")
+    CPU_SERVER=$(per_run "$(bench_cpu_sec "$SERVER_PID")" "$cpu0_server")
+    CPU_SIM=$(per_run "$(bench_cpu_sec "$SIM_PID")" "$cpu0_sim")
+}
+
+# The simulator traces a batch once it has been quiet for a second.
+read_traces() {
+    local i batch
+    sleep 1.5
+    LAST_TASKS=() STORED=()
+    for ((i = 1; i <= runs; i++)); do
+        batch=$(cut -d' ' -f3 "$D/reply.$i" | tr -d ':')
+        LAST_TASKS+=("$(ms_to_s "$(trace_ms "$D/sim.log" "$batch" last_task)")")
+        STORED+=("$(ms_to_s "$(trace_ms "$D/sim.log" "$batch" stored)")")
+    done
+}
+
+# The CLI alone: `exec get` reads the last batch's N stored results back.
+cli_read_back() {
+    local i g0 batch
+    batch=$(cut -d' ' -f3 "$D/reply.$runs" | tr -d ':')
+    GETS=()
+    for ((i = 1; i <= 3; i++)); do
+        g0=$EPOCHREALTIME
+        "$OASIS" exec get "$batch" >"$D/get.out" 2>&1 || bench_die "exec get $batch failed"
+        GETS+=("$(bench_sub "$EPOCHREALTIME" "$g0")")
+    done
+}
+
+nats_floor() {
+    local pubs=64 # the simulator's default
+    [[ $sim_args =~ --publishers[[:space:]]+([0-9]+) ]] && pubs=${BASH_REMATCH[1]}
+    bench_log "$N agents: measuring the NATS floor"
+    "$BENCH_TMP/bin/nats_floor" --count "$N" --runs "$runs" --connections "$CONNS" \
+        --publishers "$pubs" --nats-url "$NATS_URL" >"$D/floor.md" 2>"$D/floor.err" ||
+        bench_die "nats_floor failed: $(head -c 300 "$D/floor.err")"
+}
+
+# The server alone: with the simulator gone its agents stay online (TTL one
+# hour), so a batch is made and its tasks stored but nobody answers. Time
+# until the CLI prints the batch line, then stop the CLI (SIGTERM: a
+# background job of a script ignores SIGINT).
+server_alone() {
+    local i j a0 cli_pid
+    MEM_SIM=$(bench_hwm_mib "$SIM_PID")
+    THREADS_SIM=$(awk '/^Threads:/ {print $2}' "/proc/$SIM_PID/status")
+    bench_stop "$SIM_PID"
+    ALONE=()
+    for ((i = 1; i <= 3; i++)); do
+        a0=$EPOCHREALTIME
+        bench_spawn "$D/alone.$i" "$OASIS" exec run -t all -- true
+        cli_pid=$SPAWNED_PID
+        for ((j = 0; j < 6000; j++)); do
+            [[ -n $(batch_of "$D/alone.$i") ]] && break
+            sleep 0.005
+        done
+        ALONE+=("$(bench_sub "$EPOCHREALTIME" "$a0")")
+        kill -TERM "$cli_pid" 2>/dev/null
+        wait "$cli_pid" 2>/dev/null
+        grep -q "^batch .*: $N nodes" "$D/alone.$i" ||
+            bench_die "no batch line: $(head -c 300 "$D/alone.$i")"
+    done
+}
+
+stop_world() {
+    MEM_SERVER=$(bench_hwm_mib "$SERVER_PID")
+    MEM_NATS=$(bench_hwm_mib "$NATS_PID")
+    bench_stop_all
+    notes+=("simulator with $N agents: $(grep -o 'oasis-fleet-sim: [0-9]* agents on.*' \
+        "$D/sim.log" | head -n 1 | cut -c18-)")
+}
+
+add_rows() {
+    local median target js fw rr rw rr_used floor protocol cli_rss
+    median=$(bench_median "${TIMES[@]}")
+    target=$(target_for "$N")
+    rows_exec+=("$(md_row "$N" "$CONNS" "$runs" "$median" "$(bench_max "${TIMES[@]}")" "$target" \
+        "$(verdict "$median" "$target")" "$(bench_median "${REPLIES[@]}")" \
+        "$(bench_median "${LAST_TASKS[@]}")" "$(bench_median "${STORED[@]}")" \
+        "$(bench_median "${GETS[@]}")" "$(bench_median "${ALONE[@]}")" "$IDLE%")")
+
+    js=$(floor_row "$D/floor.md" "js-acked publish")
+    fw=$(floor_row "$D/floor.md" "js-acked publish, sync first-wins")
+    rr=$(floor_row "$D/floor.md" "req-reply")
+    rw=$(floor_row "$D/floor.md" "req-reply, wildcard")
+    # The request-reply shape that matches how the simulator receives tasks.
+    if [[ $sim_args == *"--delivery shared"* ]]; then rr_used=$rw; else rr_used=$rr; fi
+    floor=$(plus "$js" "$rr_used")
+    # Oasis's own message pattern: tasks stored async, results stored sync.
+    protocol=$(plus "$js" "$fw")
+    rows_floor+=("$(md_row "$N" "$js" "$fw" "$rr" "$rw" "$floor" "$(ratio "$median" "$floor")" \
+        "$protocol" "$(ratio "$median" "$protocol")")")
+
+    cli_rss=$(printf '%s\n' "${CLI_RSS[@]}" | sort -g | tail -n 1)
+    rows_mem+=("$(md_row "$N" "$MEM_SERVER" "$MEM_SIM ($THREADS_SIM threads)" "$MEM_NATS" \
+        "$cli_rss" "$CPU_NATS" "$CPU_SERVER" "$CPU_SIM" "$(bench_mean "${CLI_CPU[@]}")")")
+}
+
+measure() {
+    N=$1
+    D=$BENCH_TMP/n$1
+    CONNS=$(($1 / 500 + 1))
+    mkdir -p "$D"
+    IDLE=$(bench_idle_pct)
+    start_world
+    try_agent_list
+    timed_runs
+    read_traces
+    cli_read_back
+    nats_floor
+    server_alone
+    stop_world
+    add_rows
+}
+
+for n in $sizes; do measure "$n"; done
+
+# --- the report -------------------------------------------------------------
 
 report() {
     echo "### exec run against simulated agents ($(date -u +%Y-%m-%d))"
@@ -214,28 +281,38 @@ report() {
     echo "Machine: $(bench_machine)."
     echo "Command: \`$command_line\` (simulator: \`$sim_args\`)."
     echo
-    echo "End to end: from starting \`oasis exec run -t all -- true\` to its exit after the last result."
-    echo "Batch reply: when the CLI printed \`batch ...\` (the server had stored the batch and all tasks)."
-    echo "Last task, last result: when the simulator got the last task and had the last result acked, after the server created the batch."
-    echo "Exec get: \`oasis exec get\` of the last batch, i.e. the CLI reading N stored results. All medians."
-    echo "Server alone: batch reply when no agent answers (the simulator stopped, its agents still online), 3 runs."
-    echo "Idle: how idle the CPUs were in the second before the size started (the machine is shared)."
+    echo "End to end: from starting \`oasis exec run -t all -- true\` to its exit after the" \
+        "last result. Batch reply: when the CLI printed \`batch ...\` (the server had stored" \
+        "the batch and all tasks). Last task, last result: when the simulator got the last" \
+        "task and had the last result acked, after the server created the batch. Exec get:" \
+        "\`oasis exec get\` of the last batch (the CLI reading N stored results). Server" \
+        "alone: the batch reply when no agent answers (3 runs). All medians. Idle: how idle" \
+        "the CPUs were in the second before the size started (the machine is shared)."
     echo
-    echo "| agents | connections | runs | median s | worst s | target s | target | batch reply s | last task s | last result stored s | exec get s | server alone s | idle |"
+    echo "| agents | connections | runs | median s | worst s | target s | target |" \
+        "batch reply s | last task s | last result stored s | exec get s | server alone s |" \
+        "idle |"
     echo "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows_exec[@]}"
     echo
-    echo "Floor: the same number of messages through NATS alone (bench/nats_floor.cpp), median s."
-    echo "js-acked: async publishes, all acks awaited (how the server stores tasks). Sync first-wins: each publish awaits its ack and is stored only if its subject is empty (how an agent stores its result), from as many threads as the simulator's publishers."
-    echo "Floor = js-acked + the request-reply shape the simulator uses (the issue's definition). Protocol floor = js-acked + sync first-wins: Oasis's own two stored messages per node without any Oasis logic."
+    echo "Floor: the same number of messages through NATS alone (bench/nats_floor.cpp)," \
+        "median s. js-acked: async publishes, all acks awaited (how the server stores" \
+        "tasks). Sync first-wins: each publish awaits its ack and is stored only if its" \
+        "subject is empty (how an agent stores its result), from as many threads as the" \
+        "simulator has publishers. Floor = js-acked + the request-reply shape the simulator" \
+        "uses (the issue's definition). Protocol floor = js-acked + sync first-wins: the" \
+        "two stored messages per node of Oasis's protocol, without Oasis."
     echo
-    echo "| agents | js-acked s | sync first-wins s | req-reply s (a sub per responder) | req-reply s (a wildcard sub per connection) | floor s | Oasis / floor | protocol floor s | Oasis / protocol floor |"
+    echo "| agents | js-acked s | sync first-wins s | req-reply s (a sub per responder) |" \
+        "req-reply s (a wildcard sub per connection) | floor s | Oasis / floor |" \
+        "protocol floor s | Oasis / protocol floor |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows_floor[@]}"
     echo
     echo "Memory (peak RSS, MiB) and CPU seconds per run (user + system):"
     echo
-    echo "| agents | server MiB | simulator MiB | nats-server MiB | CLI MiB (worst) | CPU nats-server | CPU server | CPU simulator | CPU CLI |"
+    echo "| agents | server MiB | simulator MiB | nats-server MiB | CLI MiB (worst) |" \
+        "CPU nats-server | CPU server | CPU simulator | CPU CLI |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows_mem[@]}"
     echo
@@ -244,6 +321,9 @@ report() {
 
 report
 if [[ -n $append ]]; then
-    { echo; report; } >>"$append"
+    {
+        echo
+        report
+    } >>"$append"
     bench_log "appended to $append"
 fi

@@ -65,7 +65,8 @@ for ((i = 1; i <= agents; i++)); do
     agent_pids+=("$SPAWNED_PID")
 done
 bench_wait_online "$agents" 120
-"$OASIS" agent list >"$d/list.txt" 2>&1 || bench_die "oasis agent list failed: $(tail -n 2 "$d/list.txt")"
+"$OASIS" agent list >"$d/list.txt" 2>&1 ||
+    bench_die "oasis agent list failed: $(tail -n 2 "$d/list.txt")"
 notes+=("\`oasis agent list\`: $(tail -n 1 "$d/list.txt")")
 
 # The three jobs. Each returns non-zero unless every node succeeded.
@@ -82,7 +83,8 @@ for ((i = 1; i <= agents; i++)); do echo "host$i ansible_connection=local"; done
 run_ansible() {
     ANSIBLE_CONFIG=$d/ansible.cfg ANSIBLE_HOME=$d/ansible ANSIBLE_LOCAL_TEMP=$d/ansible/tmp \
         ANSIBLE_REMOTE_TEMP=$d/ansible/tmp ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3 \
-        ANSIBLE_NOCOLOR=1 ansible all -i "$d/hosts.ini" -a true -f "$agents" >"$d/ansible.out" 2>&1 &&
+        ANSIBLE_NOCOLOR=1 ansible all -i "$d/hosts.ini" -a true -f "$agents" \
+        >"$d/ansible.out" 2>&1 &&
         (($(grep -c ' | CHANGED | rc=0' "$d/ansible.out") == agents))
 }
 
@@ -142,54 +144,79 @@ bench_stop_all
 
 mib() { printf '%.1f' "$1"; }
 
-row() {  # row LABEL TARGET TIMES...
+row() { # row LABEL TARGET TIMES...
     local label=$1 target=$2
     shift 2
     if (($# == 0)); then
-        echo "| $label | $agents | 0 | - | - | $target |"
+        md_row "$label" "$agents" 0 - - "$target"
         return
     fi
-    echo "| $label | $agents | $# | $(bench_median "$@") | $(bench_max "$@") | $target |"
+    md_row "$label" "$agents" $# "$(bench_median "$@")" "$(bench_max "$@")" "$target"
+}
+
+# verdict: the Oasis median against 0.3 s, pdsh and Ansible.
+verdict() {
+    local m
+    m=$(bench_median "${t_oasis[@]}")
+    awk -v m="$m" 'BEGIN{ if (m <= 0.3) printf "met (%.3f s <= 0.3 s)", m;
+                          else printf "missed by %.3f s", m-0.3 }'
+    if ((${#t_pdsh[@]})); then
+        awk -v m="$m" -v p="$(bench_median "${t_pdsh[@]}")" \
+            'BEGIN{ if (m < p) printf "; %.1fx faster than pdsh", p/m;
+                    else printf "; %.1fx SLOWER than pdsh", m/p }'
+    fi
+    if ((${#t_ansible[@]})); then
+        awk -v m="$m" -v a="$(bench_median "${t_ansible[@]}")" \
+            'BEGIN{ printf "; %.0fx faster than Ansible", a/m }'
+    fi
+}
+
+memory_row() {
+    local max target
+    max=$(bench_max "${rss[@]}")
+    target=$(awk -v m="$max" \
+        'BEGIN{ if (m < 15) printf "met (< 15 MiB)"; else printf "missed by %.1f MiB", m-15 }')
+    md_row "$agents" "$(mib "$(bench_median "${rss[@]}")")" "$(mib "$max")" \
+        "$(mib "$(bench_max "${hwm[@]}")")" "$(mib "$(bench_median "${pss[@]}")")" \
+        "$(bench_median "${threads[@]}" | cut -d. -f1)" "$target"
 }
 
 report() {
-    local oasis_median pdsh_median verdict
-    oasis_median=$(bench_median "${t_oasis[@]}")
-    verdict=$(awk -v m="$oasis_median" 'BEGIN{ if (m <= 0.3) printf "met (%.3f s <= 0.3 s)", m; else printf "missed by %.3f s", m-0.3 }')
-    if ((${#t_pdsh[@]})); then
-        pdsh_median=$(bench_median "${t_pdsh[@]}")
-        verdict+=$(awk -v m="$oasis_median" -v p="$pdsh_median" 'BEGIN{ if (m < p) printf "; %.1fx faster than pdsh", p/m; else printf "; %.1fx SLOWER than pdsh", m/p }')
-    fi
-    if ((${#t_ansible[@]})); then
-        verdict+=$(awk -v m="$oasis_median" -v a="$(bench_median "${t_ansible[@]}")" 'BEGIN{ printf "; %.0fx faster than Ansible", a/m }')
-    fi
     echo "### $agents real agents on one machine ($(date -u +%Y-%m-%d))"
     echo
-    echo "Machine: $(bench_machine); CPUs $idle% idle in the second before the run (the machine is shared)."
+    echo "Machine: $(bench_machine); CPUs $idle% idle in the second before the run" \
+        "(the machine is shared)."
     echo "Command: \`$command_line\`."
     echo
-    echo "Wall time of each command, from start to exit; one warm-up of each first; Oasis and pdsh interleaved."
+    echo "Wall time of each command, from start to exit; one warm-up of each first; Oasis" \
+        "and pdsh interleaved."
     echo
     echo "| command | nodes | runs | median s | worst s | target |"
     echo "|---|---:|---:|---:|---:|---|"
     row "\`oasis exec run -t all -- true\`" "<= 0.3 s, < pdsh" "${t_oasis[@]}"
     row "\`pdsh -R exec -w 'host[1-$agents]' true\`" "-" "${t_pdsh[@]}"
-    row "\`ansible all -i hosts.ini -a true -f $agents\` (ansible_connection=local)" "-" "${t_ansible[@]}"
+    row "\`ansible all -i hosts.ini -a true -f $agents\` (ansible_connection=local)" "-" \
+        "${t_ansible[@]}"
     echo
-    echo "Oasis: $verdict."
+    echo "Oasis: $(verdict)."
     echo
-    echo "Idle agents (5 s after the last task), MiB; RSS counts shared libraries in full, PSS shares them out:"
+    echo "Idle agents (5 s after the last task), MiB; RSS counts shared libraries in full," \
+        "PSS shares them out:"
     echo
     echo "| agents | RSS median | RSS max | peak RSS max | PSS median | threads | target |"
     echo "|---:|---:|---:|---:|---:|---:|---|"
-    echo "| $agents | $(mib "$(bench_median "${rss[@]}")") | $(mib "$(bench_max "${rss[@]}")") | $(mib "$(bench_max "${hwm[@]}")") | $(mib "$(bench_median "${pss[@]}")") | $(bench_median "${threads[@]}" | cut -d. -f1) | $(awk -v m="$(bench_max "${rss[@]}")" 'BEGIN{ if (m < 15) printf "met (< 15 MiB)"; else printf "missed by %.1f MiB", m-15 }') |"
+    memory_row
     echo
-    notes+=("oasis server: peak RSS $server_mib MiB; $cpu_server CPU s for all $runs timed \`exec run\`s.")
     printf -- '- %s\n' "${notes[@]}"
+    echo "- oasis server: peak RSS $server_mib MiB; $cpu_server CPU s for all $runs timed" \
+        "\`exec run\`s."
 }
 
 report
 if [[ -n $append ]]; then
-    { echo; report; } >>"$append"
+    {
+        echo
+        report
+    } >>"$append"
     bench_log "appended to $append"
 fi
