@@ -10,9 +10,9 @@
 # timed runs of the CLI from its start to its exit after the last result.
 # Then, in the same world: the CLI reading the last batch back (`exec get`),
 # nats_floor (the same number of messages through NATS alone), and the
-# server alone (a batch nobody answers). Peak memory comes from /proc
-# (server, simulator, nats-server) and /usr/bin/time (CLI), CPU seconds per
-# run from /proc/PID/stat.
+# server alone (a batch nobody answers, then cancelling it). Peak memory
+# comes from /proc (server, simulator, nats-server) and /usr/bin/time (CLI),
+# CPU seconds per run from /proc/PID/stat.
 #
 # Targets (issue 2): 10,000 agents all answered within 1 s, 1,000 within
 # 0.15 s, on a 2-core machine.
@@ -218,6 +218,13 @@ server_alone() {
         grep -q "^batch .*: $N nodes" "$D/alone.$i" ||
             bench_die "no batch line: $(head -c 300 "$D/alone.$i")"
     done
+    # Cancelling one of those batches: the server settles every pending node.
+    a0=$EPOCHREALTIME
+    "$OASIS" exec cancel "$(batch_of "$D/alone.1")" >"$D/cancel.out" 2>&1 ||
+        bench_die "exec cancel failed: $(head -c 300 "$D/cancel.out")"
+    CANCEL=$(bench_sub "$EPOCHREALTIME" "$a0" | cut -c1-5)
+    grep -q "cancelled $N nodes" "$D/cancel.out" ||
+        bench_die "exec cancel: $(head -c 300 "$D/cancel.out")"
 }
 
 stop_world() {
@@ -235,7 +242,7 @@ add_rows() {
     rows_exec+=("$(md_row "$N" "$CONNS" "$runs" "$median" "$(bench_max "${TIMES[@]}")" "$target" \
         "$(verdict "$median" "$target")" "$(bench_median "${REPLIES[@]}")" \
         "$(bench_median "${LAST_TASKS[@]}")" "$(bench_median "${STORED[@]}")" \
-        "$(bench_median "${GETS[@]}")" "$(bench_median "${ALONE[@]}")" "$IDLE%")")
+        "$(bench_median "${GETS[@]}")" "$(bench_median "${ALONE[@]}")" "$CANCEL" "$IDLE%")")
 
     js=$(floor_row "$D/floor.md" "js-acked publish")
     fw=$(floor_row "$D/floor.md" "js-acked publish, sync first-wins")
@@ -286,13 +293,14 @@ report() {
         "the batch and all tasks). Last task, last result: when the simulator got the last" \
         "task and had the last result acked, after the server created the batch. Exec get:" \
         "\`oasis exec get\` of the last batch (the CLI reading N stored results). Server" \
-        "alone: the batch reply when no agent answers (3 runs). All medians. Idle: how idle" \
-        "the CPUs were in the second before the size started (the machine is shared)."
+        "alone: the batch reply when no agent answers (3 runs); cancel: \`oasis exec cancel\`" \
+        "of one such batch, all N nodes pending (1 run). All medians. Idle: how idle the" \
+        "CPUs were in the second before the size started (the machine is shared)."
     echo
     echo "| agents | connections | runs | median s | worst s | target s | target |" \
         "batch reply s | last task s | last result stored s | exec get s | server alone s |" \
-        "idle |"
-    echo "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+        "cancel s | idle |"
+    echo "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows_exec[@]}"
     echo
     echo "Floor: the same number of messages through NATS alone (bench/nats_floor.cpp)," \
