@@ -126,6 +126,16 @@ try_agent_list() {
     fi
 }
 
+# nats-server's CPU while the fleet idles (heartbeats only; with one
+# JetStream consumer per agent, also the consumers' own idle heartbeats).
+idle_nats_cpu() {
+    local c0
+    c0=$(bench_cpu_sec "$NATS_PID")
+    sleep 5
+    NATS_IDLE=$(awk -v a="$(bench_cpu_sec "$NATS_PID")" -v b="$c0" \
+        'BEGIN{printf "%.0f%%", 100*(a-b)/5}')
+}
+
 # One warm-up, then the timed runs; the CLI's first line is timestamped as
 # it arrives (the batch reply), the rest goes to a file.
 timed_runs() {
@@ -258,7 +268,8 @@ add_rows() {
 
     cli_rss=$(printf '%s\n' "${CLI_RSS[@]}" | sort -g | tail -n 1)
     rows_mem+=("$(md_row "$N" "$MEM_SERVER" "$MEM_SIM ($THREADS_SIM threads)" "$MEM_NATS" \
-        "$cli_rss" "$CPU_NATS" "$CPU_SERVER" "$CPU_SIM" "$(bench_mean "${CLI_CPU[@]}")")")
+        "$cli_rss" "$CPU_NATS" "$CPU_SERVER" "$CPU_SIM" "$(bench_mean "${CLI_CPU[@]}")" \
+        "$NATS_IDLE")")
 }
 
 measure() {
@@ -269,6 +280,7 @@ measure() {
     IDLE=$(bench_idle_pct)
     start_world
     try_agent_list
+    idle_nats_cpu
     timed_runs
     read_traces
     cli_read_back
@@ -317,11 +329,12 @@ report() {
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows_floor[@]}"
     echo
-    echo "Memory (peak RSS, MiB) and CPU seconds per run (user + system):"
+    echo "Memory (peak RSS, MiB), CPU seconds per run (user + system), and nats-server's" \
+        "CPU while the fleet idles (5 s, heartbeats only; 100% is one core):"
     echo
     echo "| agents | server MiB | simulator MiB | nats-server MiB | CLI MiB (worst) |" \
-        "CPU nats-server | CPU server | CPU simulator | CPU CLI |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "CPU nats-server | CPU server | CPU simulator | CPU CLI | nats-server idle |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${rows_mem[@]}"
     echo
     printf -- '- %s\n' "${notes[@]}"

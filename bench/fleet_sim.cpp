@@ -51,6 +51,8 @@ bool parse_delivery(const std::string& text, Delivery& out) {
         out = Delivery::per_agent;
     else if (text == "shared")
         out = Delivery::shared;
+    else if (text == "consumer")
+        out = Delivery::consumer;
     else
         return false;
     return true;
@@ -97,9 +99,10 @@ bool parse_options(int argc, char** argv, SimOptions& o, int& exit_code) {
         ("connections", "NATS connections (default agents/500+1)",
          cxxopts::value<int>(o.connections))
         ("heartbeat-sec", "heartbeat interval", cxxopts::value<int>(o.heartbeat_sec))
-        ("delivery", "per-agent (a subscription per agent) or shared (one per connection)",
+        ("delivery", "per-agent (a subscription each), shared (one per connection) or "
+                     "consumer (a JetStream consumer each)",
          cxxopts::value<std::string>(delivery))
-        ("results", "inline, pool or batch (default inline with per-agent, else pool)",
+        ("results", "inline, pool or batch (default pool with shared, else inline)",
          cxxopts::value<std::string>(results))
         ("publishers", "threads publishing results with --results pool",
          cxxopts::value<int>(o.publishers))
@@ -127,11 +130,11 @@ bool parse_options(int argc, char** argv, SimOptions& o, int& exit_code) {
     if (o.connections == 0) o.connections = o.agents / 500 + 1;
     const char* bad = nullptr;
     if (!parse_delivery(delivery, o.delivery))
-        bad = "--delivery must be per-agent or shared";
+        bad = "--delivery must be per-agent, shared or consumer";
     else if (!results.empty() && !parse_results(results, o.results))
         bad = "--results must be inline, pool or batch";
     else if (results.empty())
-        o.results = o.delivery == Delivery::per_agent ? ResultMode::inline_sync : ResultMode::pool;
+        o.results = o.delivery == Delivery::shared ? ResultMode::pool : ResultMode::inline_sync;
     if (!bad) bad = check_options(o);
     if (bad) {
         std::fprintf(stderr, "oasis-fleet-sim: error: %s\n", bad);

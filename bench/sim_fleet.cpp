@@ -142,10 +142,13 @@ Status SimFleet::start() {
         a.info = make_identity(o_, static_cast<int>(i), now_ms);
         a.connection = i % buses_.size();
         by_id_.emplace(a.info.id, &a);
-        if (o_.delivery != Delivery::per_agent) continue;
-        auto sub = buses_[a.connection]->subscribe(
-            wire::task_subject(a.info.id), "",
-            [this, &a](Message&& m) { on_task(a, a.connection, m); });
+        if (o_.delivery == Delivery::shared) continue;
+        auto handler = [this, &a](Message&& m) { on_task(a, a.connection, m); };
+        Bus& bus = *buses_[a.connection];
+        auto sub = o_.delivery == Delivery::per_agent
+                       ? bus.subscribe(wire::task_subject(a.info.id), "", handler)
+                       : bus.follow(wire::kTaskStream, wire::task_subject(a.info.id),
+                                    Replay::new_only, handler);
         if (!sub.ok()) return sub.status().with_context(a.info.id);
         a.sub = std::move(*sub);
     }

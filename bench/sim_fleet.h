@@ -30,7 +30,12 @@ namespace oasis::bench {
 //              queue group; the simulator hands each task to its agent by
 //              subject. NATS sees one subscription per connection instead
 //              of one per agent; the server and the CLI see no difference.
-enum class Delivery { per_agent, shared };
+//   consumer   the design alternative to the agent's plain subscription:
+//              each agent reads its task subject through its own JetStream
+//              consumer (Bus::follow: an ordered push consumer, new tasks
+//              only), i.e. one consumer per agent on the server. Also one
+//              delivery thread per agent.
+enum class Delivery { per_agent, shared, consumer };
 
 struct SimOptions {
     int agents = 1000;
@@ -86,7 +91,7 @@ private:
     struct Agent {
         wire::AgentInfo info;
         std::size_t connection = 0;
-        std::unique_ptr<Subscription> sub;  // per_agent only
+        std::unique_ptr<Subscription> sub;  // per_agent and consumer only
         Clock::time_point next_heartbeat;
     };
 
