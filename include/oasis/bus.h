@@ -122,8 +122,17 @@ public:
                                      const PublishOptions& options = {},
                                      std::chrono::milliseconds patience =
                                          std::chrono::seconds(10));
+    struct Outgoing {
+        std::string subject;
+        std::string data;
+        PublishOptions options;
+    };
     // Publishes many messages without waiting for each ack, then waits for
-    // all of them. Returns how many were not acknowledged in time.
+    // all of them (up to `timeout`). Returns one Status per message, in
+    // order: ok, conflict (an expectation failed), timeout (no ack), ...
+    Result<std::vector<Status>> js_publish_each(const std::vector<Outgoing>& messages,
+                                                std::chrono::milliseconds timeout);
+    // The same for plain messages; returns how many were not acknowledged.
     Result<std::size_t> js_publish_all(
         const std::vector<std::pair<std::string, std::string>>& messages,
         std::chrono::milliseconds timeout);

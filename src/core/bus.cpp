@@ -11,8 +11,9 @@ namespace oasis {
 namespace {
 
 void on_disconnected(natsConnection*, void* closure) {
-    log::warn("bus", "nats.disconnected");
-    static_cast<ConnectionEvents*>(closure)->fire("disconnected");
+    auto* events = static_cast<ConnectionEvents*>(closure);
+    if (!events->closing) log::warn("bus", "nats.disconnected");
+    events->fire("disconnected");
 }
 
 void on_reconnected(natsConnection* nc, void* closure) {
@@ -150,6 +151,7 @@ Bus::~Bus() {
         std::lock_guard lock(impl_->events->mu);
         impl_->events->on_state = nullptr;
     }
+    impl_->events->closing = true;
     if (impl_->js) jsCtx_Destroy(impl_->js);
     if (impl_->nc) {
         natsConnection_Close(impl_->nc);

@@ -56,6 +56,7 @@ void* new_subscription_closure(const std::shared_ptr<SubscriptionState>& state);
 struct ConnectionEvents {
     std::mutex mu;
     std::function<void(std::string_view)> on_state;
+    std::atomic<bool> closing{false};  // a deliberate close: nothing to warn about
 
     void fire(std::string_view event);
 };

@@ -6,6 +6,8 @@
 #include "oasis/log.h"
 
 #include <atomic>
+#include <deque>
+#include <unordered_map>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -52,15 +54,33 @@ Message copy_stored_message(natsMsg* msg) {
 
 bool should_retry(natsStatus s) { return s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT; }
 
-struct AsyncFailures {
-    std::atomic<std::size_t> count{0};
+// What the acks of one js_publish_each call have said so far. Acks for one
+// subject come back in publish order, so each subject keeps a queue of the
+// indexes still waiting.
+struct AsyncOutcomes {
+    std::mutex mu;
+    std::unordered_map<std::string, std::deque<std::size_t>> waiting;
+    std::vector<Status> results;
 };
 
-void on_async_publish_error(jsCtx*, jsPubAckErr* pae, void* closure) {
-    static_cast<AsyncFailures*>(closure)->count++;
-    log::warn("bus", "publish.async_failed",
-              {{"subject", natsMsg_GetSubject(pae->Msg)},
-               {"error", pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err)}});
+void on_async_ack(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closure) {
+    auto& o = *static_cast<AsyncOutcomes*>(closure);
+    std::string subject = natsMsg_GetSubject(msg);
+    natsMsg_Destroy(msg);
+    std::lock_guard lock(o.mu);
+    auto it = o.waiting.find(subject);
+    if (it == o.waiting.end() || it->second.empty()) return;
+    std::size_t index = it->second.front();
+    it->second.pop_front();
+    if (!pae) {
+        o.results[index] = Status{};
+    } else if (pae->ErrCode == JSStreamWrongLastSequenceErr) {
+        o.results[index] = error(Code::conflict, "publish to " + subject + ": expectation failed");
+    } else {
+        o.results[index] = error(Code::unavailable, "publish to " + subject + ": " +
+                                                        (pae->ErrText ? pae->ErrText
+                                                                      : natsStatus_GetText(pae->Err)));
+    }
 }
 
 }  // namespace
@@ -146,42 +166,71 @@ Result<std::uint64_t> Bus::js_publish(std::string_view subject, std::string_view
     }
 }
 
-Result<std::size_t> Bus::js_publish_all(
-    const std::vector<std::pair<std::string, std::string>>& messages,
-    std::chrono::milliseconds timeout) {
-    // A context of its own, so its error handler counts only these messages.
-    auto failures = std::make_unique<AsyncFailures>();
+Result<std::vector<Status>> Bus::js_publish_each(const std::vector<Outgoing>& messages,
+                                                 std::chrono::milliseconds timeout) {
+    // A context of its own, so that its ack handler sees only these messages.
+    auto outcomes = std::make_unique<AsyncOutcomes>();
+    outcomes->results.assign(messages.size(),
+                             error(Code::timeout, "no acknowledgement from JetStream in time"));
+    for (std::size_t i = 0; i < messages.size(); ++i)
+        outcomes->waiting[messages[i].subject].push_back(i);
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.PublishAsync.MaxPending = 8192;
-    jo.PublishAsync.ErrHandler = on_async_publish_error;
-    jo.PublishAsync.ErrHandlerClosure = failures.get();
+    jo.PublishAsync.AckHandler = on_async_ack;
+    jo.PublishAsync.AckHandlerClosure = outcomes.get();
     jo.PublishAsync.StallWait = timeout.count();
     jsCtx* js = nullptr;
     if (auto s = natsConnection_JetStream(&js, impl_->nc, &jo); s != NATS_OK)
         return nats_status(s, "jetstream context");
 
-    std::size_t not_sent = 0;
-    for (const auto& [subject, data] : messages) {
-        natsStatus s = js_PublishAsync(js, subject.c_str(), data.data(),
-                                       static_cast<int>(data.size()), nullptr);
-        if (s != NATS_OK) ++not_sent;
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        const Outgoing& m = messages[i];
+        natsMsg* msg = nullptr;
+        natsStatus s = natsMsg_Create(&msg, m.subject.c_str(), nullptr, m.data.data(),
+                                      static_cast<int>(m.data.size()));
+        std::optional<std::uint64_t> expected = m.options.expected_last_subject_seq;
+        if (m.options.only_if_subject_empty) expected = 0;
+        if (s == NATS_OK && expected) {
+            s = natsMsgHeader_Set(msg, "Nats-Expected-Last-Subject-Sequence",
+                                  std::to_string(*expected).c_str());
+        }
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        if (!m.options.msg_id.empty()) po.MsgId = m.options.msg_id.c_str();
+        if (s == NATS_OK) s = js_PublishMsgAsync(js, &msg, &po);  // takes msg on success
+        if (s != NATS_OK) {
+            natsMsg_Destroy(msg);
+            std::lock_guard lock(outcomes->mu);
+            auto& queue = outcomes->waiting[m.subject];
+            std::erase(queue, i);
+            outcomes->results[i] = nats_status(s, "publish to " + m.subject);
+        }
     }
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MaxWait = timeout.count();
-    natsStatus s = js_PublishAsyncComplete(js, &po);
-    std::size_t pending = 0;
-    if (s == NATS_TIMEOUT) {
+    if (js_PublishAsyncComplete(js, &po) == NATS_TIMEOUT) {
+        // Taking the pending list stops the handler from running for them.
         natsMsgList list{};
-        if (js_PublishAsyncGetPendingList(&list, js) == NATS_OK) {
-            pending = static_cast<std::size_t>(list.Count);
-            natsMsgList_Destroy(&list);
-        }
+        if (js_PublishAsyncGetPendingList(&list, js) == NATS_OK) natsMsgList_Destroy(&list);
     }
     jsCtx_Destroy(js);
-    // The handler may not run after the context is gone: nothing is pending.
-    return not_sent + pending + failures->count.load();
+    std::lock_guard lock(outcomes->mu);
+    return std::move(outcomes->results);
+}
+
+Result<std::size_t> Bus::js_publish_all(
+    const std::vector<std::pair<std::string, std::string>>& messages,
+    std::chrono::milliseconds timeout) {
+    std::vector<Outgoing> out;
+    out.reserve(messages.size());
+    for (const auto& [subject, data] : messages) out.push_back({subject, data, {}});
+    auto results = js_publish_each(out, timeout);
+    if (!results.ok()) return results.status();
+    std::size_t failed = 0;
+    for (const auto& st : *results) failed += !st.ok();
+    return failed;
 }
 
 namespace {

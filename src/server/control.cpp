@@ -165,7 +165,7 @@ Result<std::string> ControlService::exec_run(std::string_view payload) {
     OASIS_RETURN_IF_ERROR(store_record(batch));
     book_.on_record(batch);
 
-    std::vector<std::pair<std::string, std::string>> tasks;
+    std::vector<Bus::Outgoing> tasks;
     tasks.reserve(batch.targets.size());
     for (const auto& agent : batch.targets) {
         wire::Task t;
@@ -176,16 +176,22 @@ Result<std::string> ControlService::exec_run(std::string_view payload) {
         t.timeout_sec = batch.timeout_sec;
         t.created_at_ms = batch.created_at_ms;
         t.start_by_ms = batch.start_by_ms;
-        tasks.emplace_back(wire::task_subject(agent), wire::encode(t));
+        tasks.push_back({wire::task_subject(agent), wire::encode(t), {}});
     }
-    auto failed = bus_.js_publish_all(tasks, std::chrono::seconds(30));
-    if (!failed.ok() || *failed > 0) {
-        // TODO: name the nodes whose task was not stored; the async API of
-        // nats.c 3.4.1 reports failures without their subject in one place,
-        // so for now they end as unreachable when the batch expires.
+    // A node whose task could not be stored is settled at once, not when
+    // the batch expires.
+    auto stored = bus_.js_publish_each(tasks, std::chrono::seconds(30));
+    if (!stored.ok()) return stored.status().with_context("queue tasks");
+    std::vector<Settlement> lost;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if ((*stored)[i].ok()) continue;
+        lost.push_back({batch.targets[i], wire::NodeState::unreachable,
+                        "the task could not be queued: " + (*stored)[i].message()});
+    }
+    if (!lost.empty()) {
         log::error("control", "batch.tasks_not_stored",
-                   {{"batch_id", batch.batch_id},
-                    {"failed", failed.ok() ? std::to_string(*failed) : failed.status().message()}});
+                   {{"batch_id", batch.batch_id}, {"nodes", std::to_string(lost.size())}});
+        (void)finalize(batch.batch_id, lost);
     }
     log::info("control", "batch.created",
               {{"batch_id", batch.batch_id},
@@ -256,16 +262,21 @@ Result<std::string> ControlService::exec_cancel(std::string_view payload) {
         cancels.emplace_back(wire::task_subject(agent), wire::encode(t));
     }
     (void)bus_.js_publish_all(cancels, std::chrono::seconds(30));
-    for (const auto& agent : report->pending) {
-        if (finalize(batch.batch_id, agent, wire::NodeState::cancelled, "cancelled by operator")) {
+    std::vector<Settlement> settle;
+    for (const auto& agent : report->pending)
+        settle.push_back({agent, wire::NodeState::cancelled, "cancelled by operator"});
+    auto stored = finalize(batch.batch_id, settle);
+    for (std::size_t i = 0; i < settle.size(); ++i) {
+        const std::string& agent = settle[i].agent_id;
+        if (stored[i]) {
             reply.cancelled++;
             continue;
         }
         // The agent (told above) may have settled it first.
-        auto stored =
+        auto theirs =
             bus_.get_last(wire::kResultStream, wire::result_subject(batch.batch_id, agent));
-        if (!stored.ok()) continue;
-        auto r = wire::decode_task_result(stored->data);
+        if (!theirs.ok()) continue;
+        auto r = wire::decode_task_result(theirs->data);
         if (r.ok() && r->state == wire::NodeState::cancelled) reply.cancelled++;
     }
     log::info("control", "batch.cancelled",
@@ -288,28 +299,41 @@ Result<std::string> ControlService::system_status(std::string_view payload) {
     return w.end_object().take();
 }
 
-bool ControlService::finalize(const std::string& batch_id, const std::string& agent_id,
-                              wire::NodeState state, std::string reason) {
-    wire::TaskResult r;
-    r.batch_id = batch_id;
-    r.agent_id = agent_id;
-    r.state = state;
-    r.error = std::move(reason);
-    r.reported_by = "server";
-    PublishOptions first_wins;
-    first_wins.only_if_subject_empty = true;
-    auto seq =
-        bus_.js_publish(wire::result_subject(batch_id, agent_id), wire::encode(r), first_wins);
-    if (seq.ok()) {
-        book_.on_result(batch_id, agent_id, state);
-        return true;
+std::vector<bool> ControlService::finalize(const std::string& batch_id,
+                                           const std::vector<Settlement>& nodes) {
+    std::vector<Bus::Outgoing> results;
+    results.reserve(nodes.size());
+    for (const auto& node : nodes) {
+        wire::TaskResult r;
+        r.batch_id = batch_id;
+        r.agent_id = node.agent_id;
+        r.state = node.state;
+        r.error = node.reason;
+        r.reported_by = "server";
+        Bus::Outgoing out{wire::result_subject(batch_id, node.agent_id), wire::encode(r), {}};
+        out.options.only_if_subject_empty = true;
+        results.push_back(std::move(out));
     }
-    if (seq.status().code() != Code::conflict) {
-        log::warn(
-            "control", "result.not_stored",
-            {{"batch_id", batch_id}, {"agent_id", agent_id}, {"error", seq.status().message()}});
+    std::vector<bool> stored(nodes.size(), false);
+    auto outcomes = bus_.js_publish_each(results, std::chrono::seconds(30));
+    if (!outcomes.ok()) {
+        log::warn("control", "result.not_stored",
+                  {{"batch_id", batch_id}, {"error", outcomes.status().message()}});
+        return stored;
     }
-    return false;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        const Status& st = (*outcomes)[i];
+        if (st.ok()) {
+            book_.on_result(batch_id, nodes[i].agent_id, nodes[i].state);
+            stored[i] = true;
+        } else if (st.code() != Code::conflict) {
+            log::warn("control", "result.not_stored",
+                      {{"batch_id", batch_id},
+                       {"agent_id", nodes[i].agent_id},
+                       {"error", st.message()}});
+        }
+    }
+    return stored;
 }
 
 Status ControlService::store_record(const wire::Batch& batch) {

@@ -22,10 +22,17 @@ public:
     // Returns the reply payload for a request on `subject`.
     std::string handle(std::string_view subject, std::string_view payload);
 
-    // Publishes a final result for a node unless it already has one.
-    // Returns true when this one was stored.
-    bool finalize(const std::string& batch_id, const std::string& agent_id,
-                  wire::NodeState state, std::string reason);
+    // A final state the server gives a node that did not report one.
+    struct Settlement {
+        std::string agent_id;
+        wire::NodeState state;
+        std::string reason;
+    };
+    // Publishes final results for nodes that have none yet, all at once.
+    // Returns, per node, whether this one was stored (false: the node
+    // already had a result, or NATS failed, which is logged).
+    std::vector<bool> finalize(const std::string& batch_id,
+                               const std::vector<Settlement>& nodes);
     // Rewrites a batch record (cancel requested, done).
     Status store_record(const wire::Batch& batch);
 

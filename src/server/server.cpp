@@ -44,14 +44,18 @@ Status wait_caught_up(Bus& bus, const char* stream, const std::atomic<std::uint6
 void sweep(ControlService& control, BatchBook& book, Registry& registry) {
     auto now = wire::now_ms();
     for (const auto& report : book.expired(now)) {
+        std::vector<ControlService::Settlement> settle;
         for (const auto& agent : report.pending) {
             auto status = registry.get(agent, now);
-            bool online = status && status->online;
-            control.finalize(report.batch.batch_id, agent,
-                             online ? wire::NodeState::timed_out : wire::NodeState::unreachable,
-                             online ? "the agent sent no result before the batch expired"
-                                    : "the agent was offline until the batch expired");
+            if (status && status->online) {
+                settle.push_back({agent, wire::NodeState::timed_out,
+                                  "the agent sent no result before the batch expired"});
+            } else {
+                settle.push_back({agent, wire::NodeState::unreachable,
+                                  "the agent was offline until the batch expired"});
+            }
         }
+        (void)control.finalize(report.batch.batch_id, settle);
     }
     for (const auto& batch : book.completed()) {
         if (control.store_record(batch).ok()) {

@@ -124,6 +124,38 @@ TEST_CASE("many publishes are acknowledged together", "[bus]") {
     CHECK(bus->stream_state("T")->msgs == 2000);
 }
 
+TEST_CASE("publishing many at once reports each message's own outcome", "[bus]") {
+    oasis::testing::NatsServer nats;
+    auto bus = connect_to(nats);
+    REQUIRE(bus->ensure_stream(test_stream()).ok());
+    REQUIRE(bus->js_publish("t.taken", "first").ok());
+
+    std::vector<Bus::Outgoing> msgs;
+    for (int i = 0; i < 500; ++i) {
+        Bus::Outgoing m{"t.each." + std::to_string(i), "x", {}};
+        m.options.only_if_subject_empty = true;
+        msgs.push_back(m);
+    }
+    Bus::Outgoing taken{"t.taken", "second", {}};
+    taken.options.only_if_subject_empty = true;
+    msgs.insert(msgs.begin() + 250, taken);
+    msgs.push_back({"t.plain", "a", {}});
+    msgs.push_back({"t.plain", "b", {}});  // the same subject twice
+
+    auto outcomes = bus->js_publish_each(msgs, 10s);
+    REQUIRE(outcomes.ok());
+    REQUIRE(outcomes->size() == msgs.size());
+    for (std::size_t i = 0; i < msgs.size(); ++i) {
+        INFO(msgs[i].subject);
+        if (i == 250)
+            CHECK((*outcomes)[i].code() == Code::conflict);
+        else
+            CHECK((*outcomes)[i].ok());
+    }
+    CHECK(bus->get_last("T", "t.taken")->data == "first");
+    CHECK(bus->get_last("T", "t.plain")->data == "b");
+}
+
 TEST_CASE("a follower replays what is stored and then what arrives", "[bus]") {
     oasis::testing::NatsServer nats;
     auto bus = connect_to(nats);
