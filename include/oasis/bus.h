@@ -109,6 +109,8 @@ public:
     // Largest payload the server accepts, in bytes.
     std::int64_t max_payload() const;
     bool connected() const;
+    // True once the connection is closed for good (nats.c gave up on it).
+    bool closed() const;
 
     // --- JetStream ---
     // Creates the stream, or updates it to `spec` when it exists.

@@ -166,6 +166,9 @@ struct AgentSetRequest {
     AgentOverride change;
 };
 struct ExecRunRequest {
+    // Chosen by the CLI, so that the operator knows the batch even when the
+    // reply is lost; a batch id can be used once. Empty: the server picks.
+    std::string batch_id;
     std::string selector;
     std::vector<std::string> argv;
     int timeout_sec = 60;

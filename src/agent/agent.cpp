@@ -13,6 +13,8 @@
 #include "oasis/wire.h"
 #include "oasis/work_queue.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <unordered_map>
@@ -178,8 +180,11 @@ private:
         // Keep the claim long enough to outlive any replay of this task.
         auto claimed = journal_.claim(task.task_id, task.start_by_ms + 3600 * 1000);
         if (!claimed.ok()) {
+            // Running it unrecorded could run it twice; say so at once.
             log::error("agent", "journal.failed",
                        {{"batch_id", task.batch_id}, {"error", claimed.status().message()}});
+            refuse(task, "the agent cannot record the task in its state directory: " +
+                             claimed.status().message());
             return;
         }
         if (!*claimed) return;  // ran (or was refused) before
@@ -316,6 +321,25 @@ private:
     const std::int64_t started_at_ms_;
 };
 
+// Who else answers to this agent id: a second agent with the same id would
+// run every task twice (two clones of one machine image, say).
+std::string instance_subject(const std::string& agent_id) {
+    return "oasis.agent.instance." + agent_id;
+}
+
+std::string describe_self() {
+    char host[256] = "";
+    ::gethostname(host, sizeof host - 1);
+    return std::string("pid ") + std::to_string(::getpid()) + " on " + host;
+}
+
+// Asks whether another live agent process answers to `agent_id`; returns
+// its description, or "" when none does.
+std::string other_instance(Bus& bus, const std::string& agent_id) {
+    auto reply = bus.request(instance_subject(agent_id), "", 500ms);
+    return reply.ok() ? reply->data : "";
+}
+
 }  // namespace
 
 int run(const Config& config) {
@@ -375,13 +399,40 @@ int run(const Config& config) {
         auto next_facts =
             clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
         bool caught_up = false;
+        std::unique_ptr<Subscription> instance;
         timespec tick{0, 200 * 1000 * 1000};
         for (;;) {
             int sig = sigtimedwait(&stop_signals, nullptr, &tick);
             if (sig == SIGINT || sig == SIGTERM) break;
+            if ((*bus)->closed()) {
+                // nats.c gives up on a connection the server closed for a
+                // protocol error; a fresh process (systemd restarts it) does not.
+                log::error("agent", "nats.closed",
+                           {{"agent_id", config.agent.id},
+                            {"error", "the NATS connection is closed for good; exiting"}});
+                exit_code = 3;
+                break;
+            }
             if (reconnected->exchange(false)) {
                 caught_up = false;
                 next_heartbeat = clock::now();
+            }
+            if (!instance && (*bus)->connected()) {
+                if (auto other = other_instance(**bus, config.agent.id); !other.empty()) {
+                    log::error("agent", "agent_id.in_use",
+                               {{"agent_id", config.agent.id},
+                                {"other", other},
+                                {"error", "another agent runs with this id; give each its own"}});
+                    exit_code = 2;
+                    break;
+                }
+                auto me = describe_self();
+                auto answer = (*bus)->subscribe(instance_subject(config.agent.id), "",
+                                                [&b = **bus, me](Message&& m) {
+                                                    if (!m.reply.empty())
+                                                        (void)b.publish(m.reply, me);
+                                                });
+                if (answer.ok()) instance = std::move(*answer);
             }
             if (!caught_up && (*bus)->connected()) {
                 agent.catch_up();
@@ -400,6 +451,7 @@ int run(const Config& config) {
             }
         }
         log::info("agent", "agent.stopping", {{"agent_id", config.agent.id}});
+        instance.reset();
         sub->reset();
         agent.stop_all();
     }

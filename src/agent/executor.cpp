@@ -112,6 +112,10 @@ int spawn_child(const ExecRequest& req, int out_w, int err_w, pid_t* pid) {
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, out_w, STDOUT_FILENO);
     if (rc == 0) rc = posix_spawn_file_actions_adddup2(&actions, err_w, STDERR_FILENO);
     if (rc == 0) rc = posix_spawn_file_actions_addchdir_np(&actions, req.working_dir.c_str());
+    // Nothing but stdio reaches the command: libraries open sockets without
+    // close-on-exec (the agent's NATS connection among them), and a command
+    // writing into that socket would break the agent's session.
+    if (rc == 0) rc = posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
     if (rc == 0) rc = posix_spawnattr_setpgroup(&attr, 0);
     if (rc == 0) rc = posix_spawnattr_setsigmask(&attr, &no_signals);
     if (rc == 0) rc = posix_spawnattr_setsigdefault(&attr, &all_signals);

@@ -1,6 +1,7 @@
 #include "task_journal.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +44,16 @@ Result<std::unique_ptr<TaskJournal>> TaskJournal::open(const std::string& dir,
 
     std::unique_ptr<TaskJournal> j(new TaskJournal);
     j->dir_ = dir;
+
+    // One agent process per state directory: two would each trust their
+    // own view of what ran.
+    std::string lock_path = dir + "/lock";
+    j->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (j->lock_fd_ < 0) return io_error("open " + lock_path);
+    if (::flock(j->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        return error(Code::conflict, "another agent process uses the state directory " + dir +
+                                         "; give each agent its own ([agent] state_dir)");
+    }
     std::string log_path = dir + "/tasks.log";
 
     // Keep only entries still inside their window, then rewrite the file.
@@ -79,6 +90,7 @@ Result<std::unique_ptr<TaskJournal>> TaskJournal::open(const std::string& dir,
 
 TaskJournal::~TaskJournal() {
     if (log_fd_ >= 0) ::close(log_fd_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Result<bool> TaskJournal::claim(const std::string& task_id, std::int64_t keep_until_ms) {

@@ -42,6 +42,7 @@ private:
     mutable std::mutex mu_;
     std::string dir_;
     int log_fd_ = -1;
+    int lock_fd_ = -1;  // holds an exclusive flock for the process's life
     std::unordered_set<std::string> claimed_;
     std::uint64_t cursor_ = 0;
 };

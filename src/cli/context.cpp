@@ -121,8 +121,9 @@ std::optional<std::string> Context::call(std::string_view group, std::string_vie
         if (st.code() == Code::unavailable) {
             st = error(Code::unavailable,
                        "no Oasis server is answering on NATS at " + config_.nats.urls.front() +
-                           "; start one with `oasis server` (or `oasis system start`)");
+                           "; start one with `oasis server`");
         } else if (st.code() == Code::timeout) {
+            timed_out_ = true;
             st = error(Code::timeout, "the Oasis server did not answer within 60 s");
         }
         exit = fail(st);

@@ -39,6 +39,10 @@ public:
     std::optional<std::string> call(std::string_view group, std::string_view verb,
                                     const std::string& payload, int& exit);
 
+    // Whether the last call() got no answer in time (the server may have
+    // acted on the request all the same).
+    bool last_call_timed_out() const { return timed_out_; }
+
     // "oasis: error: <message>" on stderr; returns the exit code for `st`.
     static int fail(const Status& st);
     static int usage_error(const std::string& message);
@@ -49,6 +53,7 @@ private:
     bool json_ = false;
     bool stdout_tty_ = false;
     bool stderr_tty_ = false;
+    bool timed_out_ = false;
     std::unique_ptr<Bus> bus_;
 };
 

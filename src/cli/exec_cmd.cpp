@@ -80,9 +80,10 @@ bool all_succeeded(const std::array<std::size_t, wire::kNodeStateCount>& counts)
     return true;
 }
 
-// Waits for every target's result, printing each as it arrives (text) and
-// a live count on a terminal. Fills `report`. Returns false on Ctrl-C.
-bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t already_known) {
+// Waits until `wanted` nodes have a result, printing each as it arrives
+// (text) and a live count on a terminal. Fills `report`. Returns false on
+// Ctrl-C.
+bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted) {
     DetachOnInterrupt ctrl_c;
     auto feed = ResultFeed::start(*ctx.bus(), report.batch);
     if (!feed.ok()) {
@@ -91,7 +92,6 @@ bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t already_k
     }
 
     std::size_t total = report.batch.targets.size();
-    std::size_t wanted = already_known ? already_known : total;
     auto progress = [&] {
         if (!ctx.stderr_tty()) return;
         std::fprintf(stderr, "\r\033[K[%zu/%zu] %s", report.results.size(), total,
@@ -114,6 +114,10 @@ bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t already_k
             if (ctx.stderr_tty()) std::fprintf(stderr, "\r\033[K");
             print_result(*r, ctx.stdout_tty());
             std::fflush(stdout);
+            // Printed: keep only the state, so memory does not grow with
+            // fleet size times output size.
+            r->out.data = std::string();
+            r->err.data = std::string();
         }
         report.results.push_back(std::move(*r));
         progress();
@@ -172,9 +176,16 @@ int exec_run(int argc, char** argv, int first) {
     auto sel = Selector::parse(ctx->args()["target"].as<std::string>());
     if (!sel.ok()) return Context::fail(sel.status());
 
-    wire::ExecRunRequest req{sel->text(), command, static_cast<int>(timeout)};
+    wire::ExecRunRequest req{wire::new_batch_id(), sel->text(), command, static_cast<int>(timeout)};
     auto payload = ctx->call("exec", "run", wire::encode(req), exit);
-    if (!payload) return exit;
+    if (!payload) {
+        if (ctx->last_call_timed_out()) {
+            std::fprintf(stderr,
+                         "oasis: the batch may have started anyway: see `oasis exec get %s`\n",
+                         req.batch_id.c_str());
+        }
+        return exit;
+    }
     auto reply = wire::decode_exec_run_reply(*payload);
     if (!reply.ok()) return Context::fail(reply.status());
 
@@ -192,7 +203,7 @@ int exec_run(int argc, char** argv, int first) {
     wire::BatchReport report;
     report.batch = batch;
     report.total = batch.targets.size();
-    if (!follow_batch(*ctx, report, 0)) return kInterrupted;
+    if (!follow_batch(*ctx, report, report.total)) return kInterrupted;
     if (ctx->json()) {
         std::cout << wire::encode(report) << "\n";
     } else {
@@ -202,10 +213,8 @@ int exec_run(int argc, char** argv, int first) {
 }
 
 // Parses `oasis exec <verb> BATCH_ID`: the common flags and a checked id.
-std::unique_ptr<Context> parse_batch_command(const char* name, const char* description,
-                                             int argc, char** argv, int first,
-                                             wire::BatchIdRequest& req, int& exit) {
-    cxxopts::Options options(name, description);
+std::unique_ptr<Context> parse_batch_command(cxxopts::Options& options, int argc, char** argv,
+                                             int first, wire::BatchIdRequest& req, int& exit) {
     options.add_options()("batch", "batch id", cxxopts::value<std::string>());
     options.parse_positional({"batch"});
     options.positional_help("BATCH_ID");
@@ -226,12 +235,13 @@ std::unique_ptr<Context> parse_batch_command(const char* name, const char* descr
 }
 
 int exec_get(int argc, char** argv, int first) {
+    cxxopts::Options options("oasis exec get",
+                             "Shows every node's state, exit code, output and duration.\n\n"
+                             "  oasis exec get BATCH_ID [--wait]\n");
+    options.add_options()("wait", "follow the batch until every node has its final state");
     wire::BatchIdRequest req;
     int exit = kOk;
-    auto ctx = parse_batch_command("oasis exec get",
-                                   "Shows every node's state, exit code, output and duration.\n\n"
-                                   "  oasis exec get BATCH_ID\n",
-                                   argc, argv, first, req, exit);
+    auto ctx = parse_batch_command(options, argc, argv, first, req, exit);
     if (!ctx) return exit;
     auto payload = ctx->call("exec", "get", wire::encode(req), exit);
     if (!payload) return exit;
@@ -251,7 +261,8 @@ int exec_get(int argc, char** argv, int first) {
     wire::BatchReport report;
     report.batch = b;
     report.total = known->total;
-    if (!follow_batch(*ctx, report, finished)) return kInterrupted;
+    bool wait = ctx->args().count("wait") > 0;
+    if (!follow_batch(*ctx, report, wait ? report.total : finished)) return kInterrupted;
     if (ctx->json()) {
         std::cout << wire::encode(report) << "\n";
     } else if (!report.pending.empty()) {
@@ -298,12 +309,12 @@ int exec_list(int argc, char** argv, int first) {
 }
 
 int exec_cancel(int argc, char** argv, int first) {
+    cxxopts::Options options("oasis exec cancel",
+                             "Stops what is still running or queued in a batch.\n\n"
+                             "  oasis exec cancel BATCH_ID\n");
     wire::BatchIdRequest req;
     int exit = kOk;
-    auto ctx = parse_batch_command("oasis exec cancel",
-                                   "Stops what is still running or queued in a batch.\n\n"
-                                   "  oasis exec cancel BATCH_ID\n",
-                                   argc, argv, first, req, exit);
+    auto ctx = parse_batch_command(options, argc, argv, first, req, exit);
     if (!ctx) return exit;
     auto payload = ctx->call("exec", "cancel", wire::encode(req), exit);
     if (!payload) return exit;

@@ -23,6 +23,13 @@ void on_reconnected(natsConnection* nc, void* closure) {
     static_cast<ConnectionEvents*>(closure)->fire("reconnected");
 }
 
+void on_connected(natsConnection* nc, void* closure) {
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    log::info("bus", "nats.connected", {{"url", url}});
+    static_cast<ConnectionEvents*>(closure)->fire("reconnected");
+}
+
 void on_closed(natsConnection*, void* closure) {
     static_cast<ConnectionEvents*>(closure)->fire("closed");
 }
@@ -182,7 +189,9 @@ Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
     if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, on_closed, events);
     if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, on_async_error, nullptr);
     if (s == NATS_OK && options.retry_initial_connect)
-        s = natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+        // With a callback the connect returns at once and goes on in the
+        // background; without one nats.c blocks until NATS answers.
+        s = natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, events);
     if (s != NATS_OK) {
         natsOptions_Destroy(opts);
         return nats_status(s, "nats options");
@@ -292,6 +301,8 @@ std::int64_t Bus::max_payload() const { return natsConnection_GetMaxPayload(impl
 bool Bus::connected() const {
     return natsConnection_Status(impl_->nc) == NATS_CONN_STATUS_CONNECTED;
 }
+
+bool Bus::closed() const { return natsConnection_IsClosed(impl_->nc); }
 
 void shutdown_bus_library() { nats_CloseAndWait(2000); }
 

@@ -263,6 +263,7 @@ std::string encode(const AgentStatus& v) {
 std::string encode(const ExecRunRequest& v) {
     JsonWriter w;
     begin(w);
+    if (!v.batch_id.empty()) w.field("batch_id", v.batch_id);
     w.field("selector", v.selector);
     write_strings(w, "argv", v.argv);
     w.field("timeout_sec", v.timeout_sec);

@@ -216,6 +216,9 @@ Result<AgentStatus> decode_agent_status(std::string_view json) {
 Result<ExecRunRequest> decode_exec_run_request(std::string_view json) {
     auto req = decode_with<ExecRunRequest>(json, [](ObjectReader& r) {
         ExecRunRequest v;
+        v.batch_id = r.str("batch_id", false, 64);
+        if (!v.batch_id.empty() && !is_valid_batch_id(v.batch_id))
+            r.fail("batch_id", "is not a batch id (they look like b-1a2b3c4d5e6f)");
         v.selector = r.str("selector", true, kMaxSelectorBytes);
         v.argv = r.strings("argv");
         v.timeout_sec = static_cast<int>(r.int64("timeout_sec", false, 1, kMaxTimeoutSec, 60));

@@ -149,7 +149,7 @@ Result<std::string> ControlService::exec_run(std::string_view payload) {
     }
 
     wire::Batch batch;
-    batch.batch_id = wire::new_batch_id();
+    batch.batch_id = req->batch_id.empty() ? wire::new_batch_id() : req->batch_id;
     batch.argv = req->argv;
     batch.selector = req->selector;
     batch.targets = picked.online;
@@ -161,8 +161,18 @@ Result<std::string> ControlService::exec_run(std::string_view payload) {
     if (!results.ok()) return results.status().with_context("result stream");
     batch.results_from_seq = results->last_seq + 1;
 
-    // The record first, so that every result has a batch to belong to.
-    OASIS_RETURN_IF_ERROR(store_record(batch));
+    // The record first, so that every result has a batch to belong to; and
+    // only once per id, so a retried request never runs the command twice.
+    PublishOptions once;
+    once.only_if_subject_empty = true;
+    auto stored_record =
+        bus_.js_publish(wire::batch_subject(batch.batch_id), wire::encode(batch), once);
+    if (!stored_record.ok()) {
+        if (stored_record.status().code() == Code::conflict)
+            return error(Code::invalid_argument,
+                         "batch " + batch.batch_id + " exists already; nothing was run again");
+        return stored_record.status().with_context("store batch " + batch.batch_id);
+    }
     book_.on_record(batch);
 
     std::vector<Bus::Outgoing> tasks;

@@ -21,7 +21,7 @@ for command in "system status" "agent list" "exec list"; do
     # shellcheck disable=SC2086
     cli $command
     expect_rc 3 "oasis $command without a server"
-    expect_eq "$ERR" "oasis: error: no Oasis server is answering on NATS at $OASIS__NATS__URL; start one with \`oasis server\` (or \`oasis system start\`)" \
+    expect_eq "$ERR" "oasis: error: no Oasis server is answering on NATS at $OASIS__NATS__URL; start one with \`oasis server\`" \
         "oasis $command without a server"
 done
 ok

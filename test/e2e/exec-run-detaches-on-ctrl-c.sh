@@ -23,7 +23,7 @@ expect_rc 130 "exec run interrupted"
 expect_eq "$ERR" "oasis: detached; batch $batch goes on (see \`oasis exec get $batch\`)" \
     "what exec run says when interrupted"
 
-cli exec get "$batch" --output json
+cli exec get "$batch" --wait --output json
 expect_rc 0 "exec get of the detached batch"
 expect_eq "$(state_of agent-1)" succeeded "the detached batch finished"
 ok
