@@ -237,10 +237,19 @@ Result<std::string> ControlService::exec_list(std::string_view payload) {
     if (!req.ok()) return req.status();
     wire::ExecListReply reply;
     reply.batches = book_.recent(static_cast<std::size_t>(req->limit));
-    // Keep the reply small: a listing does not need every target.
+    // Keep the reply small: a listing needs neither every target nor a
+    // whole 128 KiB command line.
+    constexpr std::size_t kShown = 200;
     for (auto& b : reply.batches) {
         b.batch.targets.clear();
         b.pending.clear();
+        std::size_t left = kShown;
+        for (auto& arg : b.batch.argv) {
+            if (arg.size() > left) arg = arg.substr(0, left) + "...";
+            left -= std::min(left, arg.size());
+        }
+        if (b.batch.selector.size() > kShown)
+            b.batch.selector = b.batch.selector.substr(0, kShown) + "...";
     }
     return wire::encode(reply);
 }
