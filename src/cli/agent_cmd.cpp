@@ -66,8 +66,9 @@ int agent_list(int argc, char** argv, int first) {
                     format_age(a.last_seen_ms, now).c_str());
         if (verbose) {
             std::printf(" labels: %s\n%45s groups: %s\n%45s facts: %s",
-                        join_map(a.info.labels).c_str(), "", join_list(a.info.groups).c_str(), "",
-                        join_map(a.info.facts).c_str());
+                        ctx->shown(join_map(a.info.labels)).c_str(), "",
+                        ctx->shown(join_list(a.info.groups)).c_str(), "",
+                        ctx->shown(join_map(a.info.facts)).c_str());
         }
         std::printf("\n");
     }

@@ -132,6 +132,15 @@ std::optional<std::string> Context::call(std::string_view group, std::string_vie
     return std::move(reply->data);
 }
 
+std::string for_terminal(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t' && c != '\n') || u == 0x7f) c = '?';
+    }
+    return out;
+}
+
 std::string format_time(std::int64_t ms) {
     if (ms <= 0) return "-";
     std::time_t t = static_cast<std::time_t>(ms / 1000);

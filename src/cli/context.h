@@ -14,6 +14,10 @@
 
 namespace oasis::cli {
 
+// Text for a terminal: control characters (but tab and newline) become
+// '?', so what nodes send cannot move the cursor, retitle or clear it.
+std::string for_terminal(std::string_view text);
+
 class Context {
 public:
     // Adds --config, --output and --help to a command's options.
@@ -30,6 +34,10 @@ public:
     // Whether stdout/stderr are terminals (live progress goes to stderr).
     bool stdout_tty() const { return stdout_tty_; }
     bool stderr_tty() const { return stderr_tty_; }
+    // `text` as it may be printed to stdout (see for_terminal).
+    std::string shown(std::string_view text) const {
+        return stdout_tty_ ? for_terminal(text) : std::string(text);
+    }
     const Config& config() const { return config_; }
 
     // Connects on first use; reports the failure itself and returns null.

@@ -19,17 +19,6 @@ namespace {
 using namespace std::chrono_literals;
 using wire::NodeState;
 
-// Output shown on a terminal loses its control characters (but tab): a
-// node must not be able to move the cursor, retitle or clear the screen.
-std::string for_terminal(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t' && c != '\n') || u == 0x7f) c = '?';
-    }
-    return out;
-}
-
 void print_output(const wire::Output& raw, const char* name, const char* prefix,
                   bool terminal) {
     if (raw.data.empty() && !raw.truncated) return;
@@ -255,7 +244,7 @@ int exec_get(int argc, char** argv, int first) {
         for (const auto& a : b.argv) cmd += (cmd.empty() ? "" : " ") + a;
         std::printf("batch %s  created %s  timeout %d s\n  selector: %s\n  command: %s\n",
                     b.batch_id.c_str(), format_time(b.created_at_ms).c_str(), b.timeout_sec,
-                    b.selector.c_str(), cmd.c_str());
+                    ctx->shown(b.selector).c_str(), ctx->shown(cmd).c_str());
         std::printf("  %s\n", summary_of(known->counts, known->pending.size()).c_str());
     }
     wire::BatchReport report;
@@ -303,7 +292,7 @@ int exec_list(int argc, char** argv, int first) {
         for (const auto& a : r.batch.argv) cmd += (cmd.empty() ? "" : " ") + a;
         std::printf("%-16s %-19s %6zu  %-40s %s\n", r.batch.batch_id.c_str(),
                     format_time(r.batch.created_at_ms).c_str(), r.total,
-                    summary_of(r.counts, r.total - finished).c_str(), cmd.c_str());
+                    summary_of(r.counts, r.total - finished).c_str(), ctx->shown(cmd).c_str());
     }
     return kOk;
 }
