@@ -144,7 +144,15 @@ int agent_set(int argc, char** argv, int first) {
     return kOk;
 }
 
+// Reached only as `oasis-cli agent run`: the daemon is a role of its own.
+int agent_run_hint(int, char**, int) {
+    return Context::usage_error("the agent daemon starts as `oasis agent run` or `oasis-agent`, "
+                                "not through oasis-cli");
+}
+
 constexpr Verb kVerbs[] = {
+    {"run", "run the node agent on this machine (a daemon; see agent run --help)",
+     agent_run_hint},
     {"list", "list agents with their state", agent_list},
     {"set", "change an agent's labels and groups", agent_set},
 };

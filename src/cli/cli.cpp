@@ -14,11 +14,21 @@ namespace oasis::cli {
 namespace {
 
 constexpr Verb kGroups[] = {
-    {"system", "the server: status (install, start, logs: see docs/operations.md)",
-     system_command},
+    {"system", "the control plane: status", system_command},
     {"agent", "agents: list, set labels and groups", agent_command},
     {"exec", "run commands on nodes and see their results", exec_command},
 };
+
+void print_usage(FILE* out) {
+    std::fprintf(out, "usage: oasis <group> <command> [--help]\n\n");
+    for (const auto& g : kGroups) std::fprintf(out, "  %-8s %s\n", g.name, g.summary);
+    std::fprintf(out,
+                 "\ndaemons:\n"
+                 "  oasis server      the control plane (or the binary named oasis-server)\n"
+                 "  oasis agent run   the node agent (or the binary named oasis-agent)\n"
+                 "\nSettings: oasis.toml or OASIS__SECTION__KEY variables "
+                 "(docs/operations.md).\n");
+}
 
 }  // namespace
 
@@ -47,10 +57,19 @@ int dispatch(const char* group, const Verb* verbs, std::size_t count, int argc, 
 
 int run(int argc, char** argv, int first) {
     install_interrupt_handling();
-    if (first < argc && (std::string_view(argv[first]) == "--version" ||
-                         std::string_view(argv[first]) == "version")) {
+    std::string_view arg = first < argc ? argv[first] : "";
+    if (arg == "--version" || arg == "version") {
         std::printf("oasis %s\n", kVersion);
         return kOk;
+    }
+    if (arg == "--help" || arg == "-h" || arg == "help") {
+        print_usage(stdout);
+        return kOk;
+    }
+    if (arg.empty()) {
+        std::fprintf(stderr, "oasis: error: missing command\n");
+        print_usage(stderr);
+        return kUsage;
     }
     return dispatch("", kGroups, argc, argv, first);
 }
