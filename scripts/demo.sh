@@ -11,7 +11,7 @@ keep=0
 [ "${1:-}" = "--keep" ] && keep=1
 
 echo "building Oasis (a few minutes the first time)..."
-scripts/setup.sh | grep -v '^ninja: ' | tail -n 1
+scripts/setup.sh | tail -n 1
 oasis="$PWD/build/src/oasis"
 work=$(mktemp -d /tmp/oasis-demo.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
