@@ -152,6 +152,28 @@ public:
             log::warn("agent", "heartbeat.failed", {{"error", st.message()}});
     }
 
+    // Reports the commands an earlier agent process left behind: their
+    // outcome is unknown, so the node has failed, and says why.
+    void report_leftovers(const std::vector<RunningGroups::Leftover>& leftovers) {
+        for (const auto& l : leftovers) {
+            auto dot = l.task_id.find('.');
+            if (dot == std::string::npos) continue;
+            wire::Task task;
+            task.task_id = l.task_id;
+            task.batch_id = l.task_id.substr(0, dot);
+            task.agent_id = config_.agent.id;
+            wire::TaskResult result;
+            result.batch_id = task.batch_id;
+            result.agent_id = task.agent_id;
+            result.state = wire::NodeState::failed;
+            result.error = l.was_running
+                               ? "the agent restarted while the command ran; it was killed"
+                               : "the agent restarted while the command ran; its result is lost";
+            result.reported_by = "agent";
+            publish_result(result);
+        }
+    }
+
     // Stops every running command (the agent is going away); each reports
     // cancelled, and queued ones do not start.
     void stop_all() {
@@ -365,8 +387,9 @@ int run(const Config& config) {
     // Commands of an agent process that died without cleaning up can no
     // longer be timed out or reported: stop them before taking new work.
     RunningGroups groups(config.agent.state_dir);
-    if (int n = groups.kill_leftovers(); n > 0)
-        log::warn("agent", "leftover_commands.killed", {{"process_groups", std::to_string(n)}});
+    auto leftovers = groups.kill_leftovers();
+    if (!leftovers.empty())
+        log::warn("agent", "leftover_commands", {{"tasks", std::to_string(leftovers.size())}});
 
     auto reconnected = std::make_shared<std::atomic<bool>>(false);
     BusOptions bo;
@@ -433,6 +456,10 @@ int run(const Config& config) {
                                                         (void)b.publish(m.reply, me);
                                                 });
                 if (answer.ok()) instance = std::move(*answer);
+            }
+            if (!leftovers.empty() && (*bus)->connected()) {
+                agent.report_leftovers(leftovers);
+                leftovers.clear();
             }
             if (!caught_up && (*bus)->connected()) {
                 agent.catch_up();

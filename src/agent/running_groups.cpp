@@ -24,18 +24,20 @@ RunningGroups::RunningGroups(const std::string& state_dir)
     std::filesystem::create_directories(dir_, ec);
 }
 
-int RunningGroups::kill_leftovers() {
-    int killed = 0;
+std::vector<RunningGroups::Leftover> RunningGroups::kill_leftovers() {
+    std::vector<Leftover> found;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
         std::ifstream in(entry.path());
         std::string boot;
         int pgid = 0;
-        if (in >> boot >> pgid && boot == boot_id_ && pgid > 1 && ::kill(-pgid, SIGKILL) == 0)
-            ++killed;
+        Leftover l{entry.path().filename().string(), false};
+        if (in >> boot >> pgid && boot == boot_id_ && pgid > 1)
+            l.was_running = ::kill(-pgid, SIGKILL) == 0;
+        found.push_back(std::move(l));
         std::filesystem::remove(entry.path(), ec);
     }
-    return killed;
+    return found;
 }
 
 void RunningGroups::add(const std::string& task_id, int pgid) {

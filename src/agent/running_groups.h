@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace oasis::agent {
 
@@ -17,9 +18,14 @@ class RunningGroups {
 public:
     explicit RunningGroups(const std::string& state_dir);
 
+    // A command an earlier agent process left running.
+    struct Leftover {
+        std::string task_id;
+        bool was_running = false;  // its group was alive, and is now killed
+    };
     // Kills (SIGKILL) every group noted by an earlier agent process on this
-    // boot and forgets all notes. Returns how many groups were still alive.
-    int kill_leftovers();
+    // boot, forgets all notes, and returns what they were.
+    std::vector<Leftover> kill_leftovers();
 
     void add(const std::string& task_id, int pgid);
     void remove(const std::string& task_id);

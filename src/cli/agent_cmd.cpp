@@ -36,6 +36,8 @@ int agent_list(int argc, char** argv, int first) {
     if (!ctx) return exit;
 
     wire::AgentListRequest req;
+    if (ctx->args().count("target") > 1)
+        return Context::usage_error("-t/--target may be given once; combine selectors with `or`");
     if (ctx->args().count("target")) {
         auto sel = Selector::parse(ctx->args()["target"].as<std::string>());
         if (!sel.ok()) return Context::fail(sel.status());

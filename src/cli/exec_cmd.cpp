@@ -151,6 +151,9 @@ int exec_run(int argc, char** argv, int first) {
 
     if (!ctx->args().count("target"))
         return Context::usage_error("missing -t/--target SELECTOR (use `all` for every node)");
+    if (ctx->args().count("target") > 1 || ctx->args().count("timeout") > 1)
+        return Context::usage_error("-t/--target and --timeout may be given once; combine "
+                                    "selectors with `or`, e.g. -t 'agent-1,agent-2'");
     if (command.empty())
         return Context::usage_error("missing command: put it after `--`, e.g. "
                                     "oasis exec run -t all -- uptime");

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "context.h"
 
+#include "config_values.h"
 #include "json_reader.h"
 #include "oasis/json.h"
 #include "oasis/wire.h"
@@ -33,7 +34,7 @@ int system_status(int argc, char** argv, int first) {
     std::printf("server:   %s (oasis %s), up since %s\n", r.str("server").c_str(),
                 r.str("version").c_str(),
                 format_time(r.int64("started_at_ms", false, 0, INT64_MAX)).c_str());
-    std::printf("nats:     %s\n", ctx->config().nats.urls.front().c_str());
+    std::printf("nats:     %s\n", core::redact_url(ctx->config().nats.urls.front()).c_str());
     std::printf("agents:   %lld online of %lld known\n",
                 static_cast<long long>(r.int64("agents_online", false, 0, INT64_MAX)),
                 static_cast<long long>(r.int64("agents_known", false, 0, INT64_MAX)));

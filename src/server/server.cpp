@@ -16,6 +16,7 @@
 #include <atomic>
 #include <csignal>
 #include <thread>
+#include <unordered_set>
 
 #include <unistd.h>
 
@@ -69,7 +70,8 @@ struct Followers {
     std::unique_ptr<Subscription> batches, results, heartbeats, overrides, control;
 };
 
-Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers& f) {
+Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers& f,
+                       int config_ttl_sec) {
     auto batch_seq = std::make_shared<std::atomic<std::uint64_t>>(0);
     auto batches = bus.follow(wire::kBatchStream, "oasis.batch.>", Replay::last_per_subject,
                               [&book, batch_seq](Message&& m) {
@@ -93,14 +95,27 @@ Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers&
     if (!results.ok()) return results.status();
     f.results = std::move(*results);
 
+    // Warned once per agent: a heartbeat interval at or over the TTL makes
+    // the agent flap between online and offline.
+    auto warned = std::make_shared<std::unordered_set<std::string>>();
+    std::int64_t ttl_ms = std::int64_t{config_ttl_sec} * 1000;
     auto heartbeats = bus.follow(wire::kHeartbeatStream, "oasis.hb.>", Replay::last_per_subject,
-                                 [&registry](Message&& m) {
+                                 [&registry, warned, ttl_ms](Message&& m) {
                                      auto info = wire::decode_agent_info(m.data);
                                      if (!info.ok()) {
                                          log::warn("registry", "heartbeat.malformed",
                                                    {{"subject", m.subject},
                                                     {"error", info.status().message()}});
                                          return;
+                                     }
+                                     if (std::int64_t{info->heartbeat_interval_sec} * 1000 >=
+                                             ttl_ms &&
+                                         warned->insert(info->id).second) {
+                                         log::warn("registry", "heartbeat.too_rare",
+                                                   {{"agent_id", info->id},
+                                                    {"interval_sec",
+                                                     std::to_string(info->heartbeat_interval_sec)},
+                                                    {"ttl_ms", std::to_string(ttl_ms)}});
                                      }
                                      registry.on_heartbeat(std::move(*info), m.time_ms);
                                  });
@@ -146,7 +161,9 @@ int run(const Config& config) {
     BatchBook book;
     ControlService control(**bus, registry, book, config);
     Followers followers;
-    if (auto st = start_followers(**bus, registry, book, followers); !st.ok()) {
+    if (auto st =
+            start_followers(**bus, registry, book, followers, config.server.heartbeat_ttl_sec);
+        !st.ok()) {
         log::error("server", "state.load_failed", {{"error", st.message()}});
         return 3;
     }
