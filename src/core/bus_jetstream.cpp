@@ -6,11 +6,11 @@
 #include "oasis/log.h"
 
 #include <atomic>
-#include <deque>
-#include <unordered_map>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <thread>
+#include <unordered_map>
 
 namespace oasis {
 
@@ -52,7 +52,9 @@ Message copy_stored_message(natsMsg* msg) {
     return m;
 }
 
-bool should_retry(natsStatus s) { return s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT; }
+bool should_retry(natsStatus s) {
+    return s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT;
+}
 
 // What the acks of one js_publish_each call have said so far. Acks for one
 // subject come back in publish order, so each subject keeps a queue of the
@@ -77,9 +79,9 @@ void on_async_ack(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closu
     } else if (pae->ErrCode == JSStreamWrongLastSequenceErr) {
         o.results[index] = error(Code::conflict, "publish to " + subject + ": expectation failed");
     } else {
-        o.results[index] = error(Code::unavailable, "publish to " + subject + ": " +
-                                                        (pae->ErrText ? pae->ErrText
-                                                                      : natsStatus_GetText(pae->Err)));
+        o.results[index] = error(Code::unavailable,
+                                 "publish to " + subject + ": " +
+                                     (pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err)));
     }
 }
 
@@ -137,8 +139,8 @@ Result<std::uint64_t> Bus::js_publish(std::string_view subject, std::string_view
     auto backoff = std::chrono::milliseconds(50);
     for (;;) {
         natsMsg* msg = nullptr;
-        natsStatus s = natsMsg_Create(&msg, subj.c_str(), nullptr, data.data(),
-                                      static_cast<int>(data.size()));
+        natsStatus s =
+            natsMsg_Create(&msg, subj.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
         std::optional<std::uint64_t> expected = options.expected_last_subject_seq;
         if (options.only_if_subject_empty) expected = 0;
         if (s == NATS_OK && expected) {
@@ -302,8 +304,7 @@ Status Bus::delete_stream(std::string_view stream) {
 
 Result<std::unique_ptr<Subscription>> Bus::follow(std::string_view stream,
                                                   std::string_view subject_filter, Replay replay,
-                                                  MessageHandler handler,
-                                                  std::uint64_t start_seq) {
+                                                  MessageHandler handler, std::uint64_t start_seq) {
     auto state = std::make_shared<SubscriptionState>();
     state->handler = std::move(handler);
     state->from_stream = true;
@@ -315,13 +316,19 @@ Result<std::unique_ptr<Subscription>> Bus::follow(std::string_view stream,
     so.Stream = name.c_str();
     so.Ordered = true;
     switch (replay) {
-    case Replay::all: so.Config.DeliverPolicy = js_DeliverAll; break;
-    case Replay::last_per_subject: so.Config.DeliverPolicy = js_DeliverLastPerSubject; break;
-    case Replay::new_only: so.Config.DeliverPolicy = js_DeliverNew; break;
-    case Replay::from_sequence:
-        so.Config.DeliverPolicy = js_DeliverByStartSequence;
-        so.Config.OptStartSeq = std::max<std::uint64_t>(start_seq, 1);
-        break;
+        case Replay::all:
+            so.Config.DeliverPolicy = js_DeliverAll;
+            break;
+        case Replay::last_per_subject:
+            so.Config.DeliverPolicy = js_DeliverLastPerSubject;
+            break;
+        case Replay::new_only:
+            so.Config.DeliverPolicy = js_DeliverNew;
+            break;
+        case Replay::from_sequence:
+            so.Config.DeliverPolicy = js_DeliverByStartSequence;
+            so.Config.OptStartSeq = std::max<std::uint64_t>(start_seq, 1);
+            break;
     }
     natsSubscription* sub = nullptr;
     jsErrCode jerr = jsErrCode(0);
