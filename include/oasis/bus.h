@@ -28,6 +28,10 @@ struct BusOptions {
     // Keep trying the first connect in the background instead of failing
     // (agents start before NATS does).
     bool retry_initial_connect = false;
+    // Deliver every subscription's messages from one shared pool of threads
+    // instead of a thread per subscription (for processes with thousands of
+    // subscriptions, such as the fleet simulator).
+    bool shared_delivery_threads = false;
     // Called with "disconnected", "reconnected" or "closed". May run after
     // the Bus is gone only if the callable says so itself; keep it cheap.
     std::function<void(std::string_view event)> on_state;

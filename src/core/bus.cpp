@@ -178,6 +178,8 @@ Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
     if (s == NATS_OK && !options.name.empty()) s = natsOptions_SetName(opts, options.name.c_str());
     if (s == NATS_OK && !options.inbox_prefix.empty())
         s = natsOptions_SetCustomInboxPrefix(opts, options.inbox_prefix.c_str());
+    if (s == NATS_OK && options.shared_delivery_threads)
+        s = natsOptions_UseGlobalMessageDelivery(opts, true);
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
     if (s == NATS_OK) s = natsOptions_SetReconnectJitter(opts, 250, 1000);
