@@ -5,6 +5,7 @@
 // Parsing and matching are pure: no I/O, no logging, no global state.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,8 +16,12 @@
 
 namespace oasis {
 
+class AgentTable;
+class BoundSelector;
+
 namespace core {
 struct SelectorProgram;  // the compiled form; private to src/core
+struct BoundProgram;     // a program resolved against one AgentTable
 }
 
 // What a selector sees of one agent. Every member is borrowed: the pointed-to
@@ -59,10 +64,41 @@ public:
     // The text given to parse(), unchanged.
     const std::string& text() const;
 
+    // Resolves every literal against `table`'s dictionary once, so that the
+    // result evaluates rows of the table with integer compares only. The
+    // table is borrowed: it must outlive the result and gain no rows while
+    // the result is used (a new row may bring a literal the binding missed).
+    // Allocates; see oasis/agent_table.h.
+    BoundSelector bind(const AgentTable& table) const;
+
 private:
     explicit Selector(std::shared_ptr<const core::SelectorProgram> program);
 
     std::shared_ptr<const core::SelectorProgram> program_;  // null only when default-made
+};
+
+// A selector bound to one AgentTable by Selector::bind(). It gives exactly
+// the answers Selector::matches() gives on the agents the rows were added
+// from. Immutable; copies share the bound form, and every const member may be
+// called from many threads at once (while the table is not being changed).
+class BoundSelector {
+public:
+    // A default-constructed one matches no row.
+    BoundSelector() = default;
+
+    // Whether the agent in `row` (< table.size()) is selected. Does not
+    // allocate.
+    bool matches(std::size_t row) const;
+
+    // Every selected row, in increasing order.
+    std::vector<std::size_t> select() const;
+
+private:
+    friend class Selector;
+    BoundSelector(const AgentTable* table, std::shared_ptr<const core::BoundProgram> program);
+
+    const AgentTable* table_ = nullptr;                  // borrowed
+    std::shared_ptr<const core::BoundProgram> program_;  // null only when default-made
 };
 
 }  // namespace oasis
