@@ -362,6 +362,80 @@ std::string other_instance(Bus& bus, const std::string& agent_id) {
     return reply.ok() ? reply->data : "";
 }
 
+// Makes sure no other agent process answers to this id, then answers to it
+// itself. Null (after logging why) when the id is taken.
+std::unique_ptr<Subscription> claim_identity(Bus& bus, const std::string& agent_id) {
+    if (auto other = other_instance(bus, agent_id); !other.empty()) {
+        log::error("agent", "agent_id.in_use",
+                   {{"agent_id", agent_id},
+                    {"other", other},
+                    {"error", "another agent runs with this id; give each its own"}});
+        return nullptr;
+    }
+    auto answer =
+        bus.subscribe(instance_subject(agent_id), "", [&bus, me = describe_self()](Message&& m) {
+            if (!m.reply.empty()) (void)bus.publish(m.reply, me);
+        });
+    if (!answer.ok()) {
+        log::warn("agent", "agent_id.unguarded", {{"error", answer.status().message()}});
+        return std::make_unique<Subscription>();  // carry on without the guard
+    }
+    return std::move(*answer);
+}
+
+using Clock = std::chrono::steady_clock;
+
+// The agent's main loop: every 200 ms, stop on SIGINT/SIGTERM, else do
+// whatever is due. Returns the process exit code.
+int serve_until_stopped(const Config& config, Bus& bus, Agent& agent, const sigset_t& stop,
+                        std::vector<RunningGroups::Leftover> leftovers,
+                        std::atomic<bool>& reconnected) {
+    auto next_heartbeat = Clock::now();
+    auto next_facts =
+        Clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
+    bool caught_up = false;
+    std::unique_ptr<Subscription> identity;
+    timespec tick{0, 200 * 1000 * 1000};
+    for (;;) {
+        int sig = sigtimedwait(&stop, nullptr, &tick);
+        if (sig == SIGINT || sig == SIGTERM) return 0;
+        if (bus.closed()) {
+            // nats.c gives up on a connection the server closed for a
+            // protocol error; a fresh process (systemd restarts it) does not.
+            log::error("agent", "nats.closed",
+                       {{"agent_id", config.agent.id},
+                        {"error", "the NATS connection is closed for good; exiting"}});
+            return 3;
+        }
+        if (reconnected.exchange(false)) {
+            caught_up = false;
+            next_heartbeat = Clock::now();
+        }
+        if (bus.connected()) {
+            if (!identity && !(identity = claim_identity(bus, config.agent.id))) return 2;
+            if (!leftovers.empty()) {
+                agent.report_leftovers(leftovers);
+                leftovers.clear();
+            }
+            if (!caught_up) {
+                agent.catch_up();
+                caught_up = true;
+            }
+        }
+        if (Clock::now() >= next_facts) {
+            agent.refresh_facts();
+            next_facts =
+                Clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
+        }
+        if (Clock::now() >= next_heartbeat) {
+            agent.advance_cursor_past_live_tasks();
+            agent.send_heartbeat();
+            next_heartbeat =
+                Clock::now() + std::chrono::seconds(config.agent.heartbeat_interval_sec);
+        }
+    }
+}
+
 }  // namespace
 
 int run(const Config& config) {
@@ -416,69 +490,9 @@ int run(const Config& config) {
             return 3;
         }
         log::info("agent", "agent.started", {{"agent_id", config.agent.id}, {"version", kVersion}});
-
-        using clock = std::chrono::steady_clock;
-        auto next_heartbeat = clock::now();
-        auto next_facts =
-            clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
-        bool caught_up = false;
-        std::unique_ptr<Subscription> instance;
-        timespec tick{0, 200 * 1000 * 1000};
-        for (;;) {
-            int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-            if (sig == SIGINT || sig == SIGTERM) break;
-            if ((*bus)->closed()) {
-                // nats.c gives up on a connection the server closed for a
-                // protocol error; a fresh process (systemd restarts it) does not.
-                log::error("agent", "nats.closed",
-                           {{"agent_id", config.agent.id},
-                            {"error", "the NATS connection is closed for good; exiting"}});
-                exit_code = 3;
-                break;
-            }
-            if (reconnected->exchange(false)) {
-                caught_up = false;
-                next_heartbeat = clock::now();
-            }
-            if (!instance && (*bus)->connected()) {
-                if (auto other = other_instance(**bus, config.agent.id); !other.empty()) {
-                    log::error("agent", "agent_id.in_use",
-                               {{"agent_id", config.agent.id},
-                                {"other", other},
-                                {"error", "another agent runs with this id; give each its own"}});
-                    exit_code = 2;
-                    break;
-                }
-                auto me = describe_self();
-                auto answer = (*bus)->subscribe(instance_subject(config.agent.id), "",
-                                                [&b = **bus, me](Message&& m) {
-                                                    if (!m.reply.empty())
-                                                        (void)b.publish(m.reply, me);
-                                                });
-                if (answer.ok()) instance = std::move(*answer);
-            }
-            if (!leftovers.empty() && (*bus)->connected()) {
-                agent.report_leftovers(leftovers);
-                leftovers.clear();
-            }
-            if (!caught_up && (*bus)->connected()) {
-                agent.catch_up();
-                caught_up = true;
-            }
-            if (clock::now() >= next_facts) {
-                agent.refresh_facts();
-                next_facts =
-                    clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
-            }
-            if (clock::now() >= next_heartbeat) {
-                agent.advance_cursor_past_live_tasks();
-                agent.send_heartbeat();
-                next_heartbeat =
-                    clock::now() + std::chrono::seconds(config.agent.heartbeat_interval_sec);
-            }
-        }
+        exit_code = serve_until_stopped(config, **bus, agent, stop_signals, std::move(leftovers),
+                                        *reconnected);
         log::info("agent", "agent.stopping", {{"agent_id", config.agent.id}});
-        instance.reset();
         sub->reset();
         agent.stop_all();
     }
