@@ -22,12 +22,16 @@ void Registry::apply_override(Entry& e) const {
 
 void Registry::on_heartbeat(wire::AgentInfo info, std::int64_t seen_ms) {
     std::unique_lock lock(mu_);
-    Entry& e = agents_[info.id];
+    auto [it, added] = agents_.try_emplace(info.id);
+    Entry& e = it->second;
     // A replayed heartbeat may be older than one already seen live.
     if (seen_ms < e.last_seen_ms) return;
     e.last_seen_ms = seen_ms;
+    bool same = !added && e.reported.labels == info.labels &&
+                e.reported.groups == info.groups && e.reported.facts == info.facts;
     e.reported = std::move(info);
     apply_override(e);
+    if (!same) ++version_;
 }
 
 void Registry::on_override(const std::string& agent_id, wire::AgentOverride change) {
@@ -37,12 +41,32 @@ void Registry::on_override(const std::string& agent_id, wire::AgentOverride chan
     else
         overrides_[agent_id] = std::move(change);
     if (auto it = agents_.find(agent_id); it != agents_.end()) apply_override(it->second);
+    ++version_;
 }
 
 void Registry::forget(const std::string& agent_id) {
     std::unique_lock lock(mu_);
     agents_.erase(agent_id);
     overrides_.erase(agent_id);
+    ++version_;
+}
+
+std::vector<const Registry::Entry*> Registry::matching(const Selector& selector) const {
+    std::lock_guard lock(snapshot_mu_);
+    if (!snapshot_ || snapshot_version_ != version_) {
+        auto fresh = std::make_unique<Snapshot>();
+        fresh->ids.reserve(agents_.size());
+        for (const auto& [id, e] : agents_) {
+            fresh->table.add(view_of(e.effective));
+            fresh->ids.push_back(&id);
+        }
+        snapshot_ = std::move(fresh);
+        snapshot_version_ = version_;
+    }
+    std::vector<const Entry*> out;
+    for (std::size_t row : selector.bind(snapshot_->table).select())
+        out.push_back(&agents_.at(*snapshot_->ids[row]));
+    return out;
 }
 
 wire::AgentStatus Registry::status_of(const Entry& e, std::int64_t now_ms) const {
@@ -53,9 +77,10 @@ std::vector<wire::AgentStatus> Registry::list(const Selector* selector, std::int
     std::vector<wire::AgentStatus> out;
     {
         std::shared_lock lock(mu_);
-        for (const auto& [id, e] : agents_) {
-            if (selector && !selector->matches(view_of(e.effective))) continue;
-            out.push_back(status_of(e, now_ms));
+        if (selector) {
+            for (const Entry* e : matching(*selector)) out.push_back(status_of(*e, now_ms));
+        } else {
+            for (const auto& [id, e] : agents_) out.push_back(status_of(e, now_ms));
         }
     }
     std::sort(out.begin(), out.end(),
@@ -86,10 +111,8 @@ Selection Registry::select(const Selector& selector, std::int64_t now_ms) const 
         }
         return sel;
     }
-    for (const auto& [id, e] : agents_) {
-        if (is_online(e, now_ms) && selector.matches(view_of(e.effective)))
-            sel.online.push_back(id);
-    }
+    for (const Entry* e : matching(selector))
+        if (is_online(*e, now_ms)) sel.online.push_back(e->effective.id);
     std::sort(sel.online.begin(), sel.online.end());
     return sel;
 }

@@ -6,6 +6,7 @@
 // read from worker threads.
 #pragma once
 
+#include "oasis/agent_table.h"
 #include "oasis/selector.h"
 #include "oasis/wire.h"
 
@@ -54,16 +55,32 @@ private:
         std::int64_t last_seen_ms = 0;
     };
 
+    // The effective labels, groups and facts of every agent in an interned
+    // table that selectors scan without chasing map nodes (10 M+ rows/s).
+    // Rebuilt on the next selection after any of them changed; a heartbeat
+    // that changes only the last-seen time leaves it as it is.
+    struct Snapshot {
+        AgentTable table;
+        std::vector<const std::string*> ids;  // by row; keys of agents_
+    };
+
     bool is_online(const Entry& e, std::int64_t now_ms) const {
         return now_ms - e.last_seen_ms < ttl_ms_;
     }
     void apply_override(Entry& e) const;
     wire::AgentStatus status_of(const Entry& e, std::int64_t now_ms) const;
+    // The rows `selector` picks, as agents_ entries. Caller holds mu_ (shared).
+    std::vector<const Entry*> matching(const Selector& selector) const;
 
     const std::int64_t ttl_ms_;
     mutable std::shared_mutex mu_;
     std::unordered_map<std::string, Entry> agents_;
     std::unordered_map<std::string, wire::AgentOverride> overrides_;
+    std::uint64_t version_ = 0;  // bumped when what a selector sees changes
+
+    mutable std::mutex snapshot_mu_;  // taken inside a shared mu_
+    mutable std::unique_ptr<Snapshot> snapshot_;
+    mutable std::uint64_t snapshot_version_ = 0;
 };
 
 }  // namespace oasis::server

@@ -99,3 +99,25 @@ TEST_CASE("listing is sorted by id and filtered by the selector", "[registry]") 
     auto sel = parse(R"(labels["x"] != "b")");
     CHECK(r.list(&sel, kNow).size() == 2);
 }
+
+TEST_CASE("a selection sees what the latest heartbeat says", "[registry]") {
+    Registry r(60);
+    r.on_heartbeat(agent("a", {{"role", "web"}}), kNow);
+    auto web = parse(R"(labels["role"] == "web")");
+    auto db = parse(R"(labels["role"] == "db")");
+    CHECK(r.select(web, kNow).online.size() == 1);
+
+    r.on_heartbeat(agent("a", {{"role", "db"}}), kNow + 1);
+    CHECK(r.select(web, kNow).online.empty());
+    CHECK(r.select(db, kNow).online == std::vector<std::string>{"a"});
+
+    SECTION("and a new agent too") {
+        r.on_heartbeat(agent("b", {{"role", "db"}}), kNow + 2);
+        CHECK(r.select(db, kNow).online == std::vector<std::string>{"a", "b"});
+    }
+    SECTION("and a forgotten one no longer") {
+        r.forget("a");
+        CHECK(r.select(db, kNow).online.empty());
+        CHECK(r.list(&db, kNow).empty());
+    }
+}
