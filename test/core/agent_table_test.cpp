@@ -1,5 +1,7 @@
 #include "oasis/agent_table.h"
 
+#include "case_fleets.h"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -16,14 +18,7 @@ namespace {
 using Ids = std::vector<std::string>;
 using Rows = std::vector<std::size_t>;
 
-struct TestAgent {
-    std::string id;
-    StringMap labels;
-    Ids groups;
-    StringMap facts;
-
-    AgentView view() const { return {id, &labels, &groups, &facts}; }
-};
+using oasis::testing::TestAgent;
 
 Selector parsed(std::string_view text) {
     auto selector = Selector::parse(text);
@@ -40,30 +35,9 @@ Rows reference(const std::vector<TestAgent>& fleet, const Selector& selector) {
     return rows;
 }
 
-// C05: `env` labels with one missing, two groups.
-std::vector<TestAgent> c05_fleet() {
-    return {
-        {"agent-1", {{"env", "prod"}}, {"web"}, {}},
-        {"agent-2", {{"env", "staging"}}, {"web"}, {}},
-        {"agent-3", {}, {"web"}, {}},
-        {"agent-4", {{"env", "prod"}}, {"db"}, {}},
-    };
-}
+std::vector<TestAgent> c05_fleet() { return oasis::testing::c05_agents(); }
 
-// C06: values with spaces, commas, '=', quotes, UTF-8 and keywords, plus
-// agents named `a` and `b` that a list split would pick.
-std::vector<TestAgent> c06_fleet() {
-    return {
-        {"agent-1", {}, {}, {{"os_name", "Red Hat Enterprise Linux"}}},
-        {"agent-2", {{"team", "a,b"}}, {}, {}},
-        {"agent-3", {{"query", "x=y"}}, {}, {}},
-        {"agent-4", {{"note", "say \"hi\""}}, {}, {}},
-        {"agent-5", {{"city", "Zürich"}}, {}, {}},
-        {"agent-6", {{"mode", "and (or)"}}, {}, {}},
-        {"a", {}, {}, {}},
-        {"b", {}, {}, {}},
-    };
-}
+std::vector<TestAgent> c06_fleet() { return oasis::testing::c06_agents(); }
 
 // C05 and C06 together with agents that reuse strings across roles: a group
 // named like a label key, a label value equal to an agent id, empty values,

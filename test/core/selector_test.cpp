@@ -1,5 +1,7 @@
 #include "oasis/selector.h"
 
+#include "case_fleets.h"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -16,14 +18,7 @@ namespace {
 
 using Ids = std::vector<std::string>;
 
-struct TestAgent {
-    std::string id;
-    StringMap labels;
-    Ids groups;
-    StringMap facts;
-
-    AgentView view() const { return {id, &labels, &groups, &facts}; }
-};
+using oasis::testing::TestAgent;
 
 // A fleet and the ids of its agents that a selector picks, in fleet order.
 struct Fleet {
@@ -59,30 +54,9 @@ Fleet c04_fleet() {
     return fleet;
 }
 
-// C05: `env` is prod, staging, missing, prod; groups web, web, web, db.
-Fleet c05_fleet() {
-    return {{
-        {"agent-1", {{"env", "prod"}}, {"web"}, {}},
-        {"agent-2", {{"env", "staging"}}, {"web"}, {}},
-        {"agent-3", {}, {"web"}, {}},
-        {"agent-4", {{"env", "prod"}}, {"db"}, {}},
-    }};
-}
+Fleet c05_fleet() { return {oasis::testing::c05_agents()}; }
 
-// C06: values with spaces, commas, '=', quotes, UTF-8 and keywords, plus
-// agents named `a` and `b` to catch a value split at its comma.
-Fleet c06_fleet() {
-    return {{
-        {"agent-1", {}, {}, {{"os_name", "Red Hat Enterprise Linux"}}},
-        {"agent-2", {{"team", "a,b"}}, {}, {}},
-        {"agent-3", {{"query", "x=y"}}, {}, {}},
-        {"agent-4", {{"note", "say \"hi\""}}, {}, {}},
-        {"agent-5", {{"city", "Zürich"}}, {}, {}},
-        {"agent-6", {{"mode", "and (or)"}}, {}, {}},
-        {"a", {}, {}, {}},
-        {"b", {}, {}, {}},
-    }};
-}
+Fleet c06_fleet() { return {oasis::testing::c06_agents()}; }
 
 }  // namespace
 
