@@ -21,8 +21,21 @@
 
 namespace oasis {
 
+// The files of a mutual-TLS connection, PEM. An empty ca_file means no TLS.
+struct TlsFiles {
+    std::string ca_file;    // the CA that signed the NATS server's certificate
+    std::string cert_file;  // this identity's certificate
+    std::string key_file;   // and its private key
+};
+
+// The files of identity `name` in `certs_dir`: ca.pem, <name>.pem and
+// <name>-key.pem (as `oasis system init` writes them). Empty when
+// certs_dir is empty.
+TlsFiles tls_files(const std::string& certs_dir, const std::string& name);
+
 struct BusOptions {
     std::vector<std::string> urls{"nats://127.0.0.1:4222"};
+    TlsFiles tls;
     std::string name;          // shown by nats-server as the connection name
     std::string inbox_prefix;  // own reply-inbox prefix, e.g. "_I.agent-1"; empty: default
     // Keep trying the first connect in the background instead of failing

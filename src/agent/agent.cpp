@@ -469,6 +469,7 @@ int run(const Config& config) {
     BusOptions bo;
     bo.urls = config.nats.urls;
     bo.name = "oasis-agent " + config.agent.id;
+    bo.tls = tls_files(config.tls.certs_dir, config.agent.id);
     bo.retry_initial_connect = true;
     bo.on_state = [reconnected](std::string_view event) {
         if (event == "reconnected") reconnected->store(true);

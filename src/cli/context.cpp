@@ -99,6 +99,7 @@ Bus* Context::bus() {
     BusOptions o;
     o.urls = config_.nats.urls;
     o.name = "oasis-cli";
+    o.tls = tls_files(config_.tls.certs_dir, "cli");
     auto bus = Bus::connect(o);
     if (!bus.ok()) {
         fail(bus.status());

@@ -4,6 +4,9 @@
 #include "bus_impl.h"
 #include "oasis/log.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 
 namespace oasis {
@@ -67,6 +70,35 @@ void ConnectionEvents::fire(std::string_view event) {
     } catch (...) {
     }
 }
+
+TlsFiles tls_files(const std::string& certs_dir, const std::string& name) {
+    if (certs_dir.empty()) return {};
+    return {certs_dir + "/ca.pem", certs_dir + "/" + name + ".pem",
+            certs_dir + "/" + name + "-key.pem"};
+}
+
+namespace {
+
+// Mutual TLS: the server is checked against our CA, we show our own
+// certificate. Missing files are named before nats.c gets a chance to
+// report them vaguely.
+Status configure_tls(natsOptions* opts, const TlsFiles& tls) {
+    for (const std::string* file : {&tls.ca_file, &tls.cert_file, &tls.key_file}) {
+        if (::access(file->c_str(), R_OK) != 0) {
+            return error(Code::invalid_argument,
+                         "cannot read TLS file " + *file + ": " + std::strerror(errno) +
+                             " (make certificates with `oasis system init`, or fix [tls] "
+                             "certs_dir)");
+        }
+    }
+    natsStatus s = natsOptions_SetSecure(opts, true);
+    if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(opts, tls.ca_file.c_str());
+    if (s == NATS_OK)
+        s = natsOptions_LoadCertificatesChain(opts, tls.cert_file.c_str(), tls.key_file.c_str());
+    return nats_status(s, "load TLS certificates");
+}
+
+}  // namespace
 
 Status nats_status(natsStatus s, std::string_view what, jsErrCode js_err) {
     if (s == NATS_OK) return {};
@@ -197,6 +229,12 @@ Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
     if (s != NATS_OK) {
         natsOptions_Destroy(opts);
         return nats_status(s, "nats options");
+    }
+    if (!options.tls.ca_file.empty()) {
+        if (Status st = configure_tls(opts, options.tls); !st.ok()) {
+            natsOptions_Destroy(opts);
+            return st;
+        }
     }
 
     auto impl = std::make_unique<Impl>();

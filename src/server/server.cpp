@@ -147,6 +147,7 @@ int run(const Config& config) {
     BusOptions bo;
     bo.urls = config.nats.urls;
     bo.name = "oasis-server " + config.server.name;
+    bo.tls = tls_files(config.tls.certs_dir, "server");
     auto bus = Bus::connect(bo);
     if (!bus.ok()) {
         log::error("server", "nats.connect_failed", {{"error", bus.status().message()}});

@@ -55,7 +55,7 @@ std::string server_binary() {
 
 }  // namespace
 
-NatsServer::NatsServer() {
+NatsServer::NatsServer(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
     char tmpl[] = "/tmp/oasis-nats-XXXXXX";
     if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -75,9 +75,11 @@ void NatsServer::start() {
     std::string port = std::to_string(port_);
     std::string store = dir_ + "/js";
     std::string log = dir_ + "/nats.log";
-    const char* argv[] = {bin.c_str(), "-js", "-a", "127.0.0.1", "-p", port.c_str(),
-                          "-sd", store.c_str(), "-l", log.c_str(), nullptr};
-    if (::posix_spawnp(&pid_, bin.c_str(), nullptr, nullptr, const_cast<char**>(argv),
+    std::vector<const char*> argv = {bin.c_str(),   "-js", "-a", "127.0.0.1", "-p", port.c_str(),
+                                     "-sd",         store.c_str(), "-l", log.c_str()};
+    for (const auto& a : extra_args_) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    if (::posix_spawnp(&pid_, bin.c_str(), nullptr, nullptr, const_cast<char**>(argv.data()),
                        environ) != 0)
         throw std::runtime_error("cannot start nats-server; install it (apt-get install "
                                  "nats-server) or set OASIS_NATS_SERVER");

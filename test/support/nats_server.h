@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 #include <sys/types.h>
 
 namespace oasis::testing {
@@ -11,7 +12,8 @@ class NatsServer {
 public:
     // Starts the server and waits until it accepts connections; throws
     // std::runtime_error (failing the test loudly) when it cannot.
-    NatsServer();
+    // `extra_args` go to nats-server as they are (TLS flags, say).
+    explicit NatsServer(std::vector<std::string> extra_args = {});
     ~NatsServer();
 
     NatsServer(const NatsServer&) = delete;
@@ -27,6 +29,7 @@ public:
     void start();
 
 private:
+    std::vector<std::string> extra_args_;
     int port_ = 0;
     pid_t pid_ = -1;
     std::string dir_;
