@@ -258,7 +258,8 @@ start_nats() {
     local attempt
     for attempt in 1 2 3; do
         [ -n "$NATS_PORT" ] && [ "$attempt" == 1 ] && [ -d "$T/nats-store" ] || NATS_PORT=$(free_port)
-        nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$T/nats-store" >>"$T/nats.log" 2>&1 &
+        nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$T/nats-store" \
+            ${NATS_EXTRA_ARGS[@]+"${NATS_EXTRA_ARGS[@]}"} >>"$T/nats.log" 2>&1 &
         NATS_PID=$!
         local i
         for i in $(seq 100); do

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# With [tls] certs_dir set, the server, the agents and the CLI all speak
+# mutual TLS to a nats-server that requires client certificates; a CLI
+# without a certificate is refused. Certificates come from the openssl
+# command here, independently of Oasis's own certificate code.
+source "$(dirname "$0")/lib.sh"
+
+certs="$T/certs"
+mkdir -p "$certs"
+key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+openssl req -x509 "${key[@]}" -days 2 -subj /CN=oasis-test-ca \
+    -keyout "$certs/ca-key.pem" -out "$certs/ca.pem" 2>/dev/null || fail "openssl: CA"
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$T/srv.ext"
+printf 'extendedKeyUsage=clientAuth\n' >"$T/cli.ext"
+issue() {  # NAME EXTFILE
+    openssl req "${key[@]}" -subj "/CN=$1" -keyout "$certs/$1-key.pem" -out "$T/$1.csr" \
+        2>/dev/null || fail "openssl: request for $1"
+    openssl x509 -req -days 2 -in "$T/$1.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca-key.pem" \
+        -CAcreateserial -extfile "$2" -out "$certs/$1.pem" 2>/dev/null || fail "openssl: $1"
+}
+issue nats "$T/srv.ext"
+for who in server cli agent-1 agent-2; do issue "$who" "$T/cli.ext"; done
+
+NATS_EXTRA_ARGS=(--tlsverify --tlscert "$certs/nats.pem" --tlskey "$certs/nats-key.pem"
+                 --tlscacert "$certs/ca.pem")
+export OASIS__TLS__CERTS_DIR="$certs"
+start_fleet 'agent-1||' 'agent-2||'
+
+cli exec run -t all --output json -- echo over-tls
+expect_rc 0 "exec run over mutual TLS"
+expect_eq "$(ran_on)" "agent-1,agent-2" "agents that ran over mutual TLS"
+
+OASIS__TLS__CERTS_DIR= cli agent list
+expect_rc 3 "a CLI without a certificate"
+grep -q "TLS" "$T/nats.log" || fail "nats-server did not run with TLS"
+ok
