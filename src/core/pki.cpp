@@ -116,13 +116,14 @@ Result<Key> new_key() {
 
 Status check_name_and_days(std::string_view common_name, int days) {
     if (common_name.empty() || common_name.size() > kMaxCommonName)
-        return error(Code::invalid_argument, "a certificate's common name must have 1 to 64 "
-                                             "characters, got \"" +
-                                                 std::string(common_name) + "\"");
-    if (days <= 0)
         return error(Code::invalid_argument,
-                     "a certificate's lifetime must be at least one day, got " +
-                         std::to_string(days));
+                     "a certificate's common name must have 1 to 64 "
+                     "characters, got \"" +
+                         std::string(common_name) + "\"");
+    if (days <= 0)
+        return error(
+            Code::invalid_argument,
+            "a certificate's lifetime must be at least one day, got " + std::to_string(days));
     return {};
 }
 
@@ -344,8 +345,8 @@ Result<Issued> issue_cert(const Issued& ca, const CertRequest& req) {
 
     auto key = new_key();
     if (!key.ok()) return key.status();
-    auto cert = new_cert(req.common_name, X509_get_subject_name(ca_cert->get()), key->get(),
-                         req.days);
+    auto cert =
+        new_cert(req.common_name, X509_get_subject_name(ca_cert->get()), key->get(), req.days);
     if (!cert.ok()) return cert.status();
 
     X509* x = cert->get();

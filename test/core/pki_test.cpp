@@ -42,8 +42,7 @@ struct TempDir {
     std::filesystem::path path;
     TempDir() {
         path = std::filesystem::temp_directory_path() /
-               ("oasis-pki-test." + std::to_string(::getpid()) + "." +
-                std::to_string(std::rand()));
+               ("oasis-pki-test." + std::to_string(::getpid()) + "." + std::to_string(std::rand()));
         std::filesystem::create_directories(path);
     }
     ~TempDir() { std::filesystem::remove_all(path); }
@@ -149,8 +148,9 @@ TEST_CASE("bad requests are refused with the reason", "[pki]") {
     SECTION("a lifetime of zero days") {
         req.days = 0;
         auto r = oasis::issue_cert(ca, req);
-        REQUIRE(r.status().message() == "a certificate's lifetime must be at least one day, "
-                                        "got 0");
+        REQUIRE(r.status().message() ==
+                "a certificate's lifetime must be at least one day, "
+                "got 0");
     }
     SECTION("a CA key that belongs to another CA") {
         oasis::Issued mixed{ca.cert_pem, test_ca("another-ca").key_pem};
@@ -166,8 +166,7 @@ TEST_CASE("malformed PEM is a clear error", "[pki]") {
         REQUIRE_THAT(r.status().message(), Catch::StartsWith("not a PEM certificate ("));
     }
     SECTION("a PEM block with a damaged body") {
-        auto r = oasis::read_cert(
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
+        auto r = oasis::read_cert("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
         REQUIRE(r.status().code() == Code::invalid_argument);
     }
     SECTION("a key where a certificate should be") {
