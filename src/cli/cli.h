@@ -44,4 +44,9 @@ int agent_command(int argc, char** argv, int first);
 int exec_command(int argc, char** argv, int first);
 int system_command(int argc, char** argv, int first);
 
+// `system init` and `system issue-agent-cert` (system_init.cpp); these need
+// no configuration and no NATS.
+int system_init(int argc, char** argv, int first);
+int system_issue_agent_cert(int argc, char** argv, int first);
+
 }  // namespace oasis::cli

@@ -1,5 +1,6 @@
-// `oasis system status` (install, start, stop, logs: see issue 3 and
-// docs/operations.md).
+// `oasis system status` and the table of system verbs (init and
+// issue-agent-cert: system_init.cpp; install, start, stop, logs: see issue 3
+// and docs/operations.md).
 #include "cli.h"
 #include "context.h"
 
@@ -42,6 +43,8 @@ int system_status(int argc, char** argv, int first) {
 }
 
 constexpr Verb kVerbs[] = {
+    {"init", "make the CA, certificates and NATS/Oasis configuration", system_init},
+    {"issue-agent-cert", "issue one agent's certificate from that CA", system_issue_agent_cert},
     {"status", "is the server running, which NATS, how many agents", system_status},
 };
 

@@ -1,0 +1,342 @@
+// `oasis system init` and `oasis system issue-agent-cert`: the CA, the
+// certificates of NATS, the server, the CLI and each agent, and the files
+// that run NATS with mutual TLS and JetStream (see issue 3).
+//
+// init plans every file in memory first and writes only when all of them
+// could be made, so a refusal or a failure leaves the directory as it was.
+// Paths in the generated files are absolute: the same nats-server.conf works
+// on the host and in the container, which mounts the directory at the same
+// path.
+#include "cli.h"
+#include "context.h"
+
+#include "oasis/config.h"
+#include "oasis/pki.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <vector>
+
+namespace oasis::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kDefaultDir = "oasis";
+constexpr int kCaDays = 3650;   // ten years: replacing a CA means re-issuing everything
+constexpr int kLeafDays = 825;  // about two years and three months
+
+// A file that init makes, relative to the directory.
+struct Planned {
+    std::string path;
+    std::string content;
+    unsigned mode;
+};
+
+// Parses argv[first..] for a command that needs no configuration or NATS;
+// returns nullopt with `exit` set when the command should end at once.
+std::optional<cxxopts::ParseResult> parse_args(cxxopts::Options& options, int argc, char** argv,
+                                               int first, int& exit) {
+    options.add_options()("h,help", "show this help");
+    std::vector<char*> args{argv[0]};
+    for (int i = first; i < argc; ++i) args.push_back(argv[i]);
+    cxxopts::ParseResult parsed;
+    try {
+        parsed = options.parse(static_cast<int>(args.size()), args.data());
+    } catch (const std::exception& e) {
+        exit = Context::usage_error(std::string(e.what()) + " (see --help)");
+        return std::nullopt;
+    }
+    if (parsed.count("help")) {
+        std::cout << options.help();
+        exit = kOk;
+        return std::nullopt;
+    }
+    if (!parsed.unmatched().empty()) {
+        exit = Context::usage_error("unexpected argument \"" + parsed.unmatched().front() +
+                                    "\" (see --help)");
+        return std::nullopt;
+    }
+    return parsed;
+}
+
+// The absolute form of --dir. It is written into TOML, YAML and the NATS
+// configuration as a quoted string, so characters that need escaping in
+// any of them are refused rather than escaped three ways.
+Result<std::string> absolute_dir(const cxxopts::ParseResult& args) {
+    std::string dir = args.count("dir") ? args["dir"].as<std::string>() : kDefaultDir;
+    if (dir.empty()) return error(Code::invalid_argument, "--dir must not be empty");
+    std::error_code ec;
+    fs::path abs = fs::absolute(dir, ec);
+    if (ec) return error(Code::invalid_argument, "--dir " + dir + ": " + ec.message());
+    std::string text = abs.lexically_normal().string();
+    while (text.size() > 1 && text.back() == '/') text.pop_back();
+    for (char c : text) {
+        if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
+            return error(Code::invalid_argument,
+                         "--dir: the path may not hold quotes, backslashes or control "
+                         "characters, got \"" +
+                             dir + "\"");
+    }
+    return text;
+}
+
+bool is_ip(const std::string& host) {
+    unsigned char buf[16];
+    return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+           ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+void add_once(std::vector<std::string>& items, const std::string& item) {
+    if (std::find(items.begin(), items.end(), item) == items.end()) items.push_back(item);
+}
+
+// The nats-server certificate: localhost, 127.0.0.1 and each --nats-host,
+// as an IP SAN when it is an address and a DNS SAN otherwise.
+Result<CertRequest> nats_server_request(const cxxopts::ParseResult& args) {
+    CertRequest req;
+    req.common_name = "nats-server";
+    req.dns_names = {"localhost"};
+    req.ip_addresses = {"127.0.0.1"};
+    req.days = kLeafDays;
+    req.server_auth = true;
+    if (!args.count("nats-host")) return req;
+    for (const auto& host : args["nats-host"].as<std::vector<std::string>>()) {
+        if (host.empty() || host.find_first_of(" \t\",") != std::string::npos)
+            return error(Code::invalid_argument,
+                         "--nats-host: \"" + host + "\" is not a host name or IP address");
+        add_once(is_ip(host) ? req.ip_addresses : req.dns_names, host);
+    }
+    return req;
+}
+
+CertRequest client_request(std::string common_name) {
+    CertRequest req;
+    req.common_name = std::move(common_name);
+    req.days = kLeafDays;
+    req.client_auth = true;
+    return req;
+}
+
+// `text` with every "@DIR@" replaced by `dir`.
+std::string with_dir(std::string text, const std::string& dir) {
+    const std::string_view mark = "@DIR@";
+    for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark, at + dir.size()))
+        text.replace(at, mark.size(), dir);
+    return text;
+}
+
+constexpr const char* kNatsConf = R"(# nats-server configuration made by `oasis system init`.
+# Every client must present a certificate from the Oasis CA; its subject
+# (or SAN) is its user below, and a certificate without a user is refused.
+# Other hosts reach NATS only if `listen` names an address they can reach
+# (e.g. 0.0.0.0:4222) and the certificate covers it (--nats-host).
+listen: "127.0.0.1:4222"
+
+jetstream {
+  store_dir: "@DIR@/jetstream"
+}
+
+tls {
+  cert_file: "@DIR@/certs/nats-server.pem"
+  key_file: "@DIR@/certs/nats-server-key.pem"
+  ca_file: "@DIR@/certs/ca.pem"
+  verify_and_map: true
+  timeout: 2
+}
+
+authorization {
+  users = [
+    # The Oasis server and the operator's CLI, with full rights for now.
+    # Agents have no user yet, so an agent certificate cannot connect: per-agent
+    # users that may only take their own tasks and publish their own results
+    # and heartbeats, and narrower rights for these two, come with the next
+    # increment of issue 3 (least privilege on NATS).
+    { user: "CN=oasis-server" }
+    { user: "CN=oasis-cli" }
+  ]
+}
+)";
+
+constexpr const char* kOasisToml =
+    R"(# Oasis configuration made by `oasis system init`; the server and the CLI
+# read it with --config or OASIS_CONFIG=@DIR@/oasis.toml.
+[nats]
+url = "tls://127.0.0.1:4222"
+
+[tls]
+# ca.pem, and server.pem/server-key.pem or cli.pem/cli-key.pem by role.
+certs_dir = "@DIR@/certs"
+)";
+
+constexpr const char* kDockerCompose =
+    R"(# Runs NATS with TLS and JetStream from the files `oasis system init` made.
+# Host networking, so NATS listens exactly where nats-server.conf says; the
+# directory is mounted at the same path, so the paths in it hold here too.
+services:
+  nats:
+    image: nats:2.9
+    restart: unless-stopped
+    network_mode: host
+    command: ["-c", "@DIR@/nats-server.conf"]
+    volumes:
+      - "@DIR@:@DIR@"
+)";
+
+void plan_pem(std::vector<Planned>& plan, const std::string& name, const Issued& issued) {
+    plan.push_back({"certs/" + name + ".pem", issued.cert_pem, 0644});
+    plan.push_back({"certs/" + name + "-key.pem", issued.key_pem, 0600});
+}
+
+// Every file of a fresh setup in `dir`, made in memory.
+Result<std::vector<Planned>> plan_setup(const std::string& dir, const CertRequest& nats_req) {
+    auto ca = make_ca("oasis-ca", kCaDays);
+    if (!ca.ok()) return ca.status();
+    std::vector<Planned> plan;
+    plan_pem(plan, "ca", *ca);
+
+    const std::pair<std::string, CertRequest> leaves[] = {
+        {"nats-server", nats_req},
+        {"server", client_request("oasis-server")},
+        {"cli", client_request("oasis-cli")},
+    };
+    for (const auto& [name, req] : leaves) {
+        auto issued = issue_cert(*ca, req);
+        if (!issued.ok()) return issued.status().with_context(name + " certificate");
+        plan_pem(plan, name, *issued);
+    }
+
+    plan.push_back({"nats-server.conf", with_dir(kNatsConf, dir), 0644});
+    plan.push_back({"oasis.toml", with_dir(kOasisToml, dir), 0644});
+    plan.push_back({"docker-compose.yml", with_dir(kDockerCompose, dir), 0644});
+    return plan;
+}
+
+// An invalid_argument naming the first planned file that exists, unless
+// `force`.
+Status check_overwrite(const std::string& dir, const std::vector<Planned>& plan, bool force) {
+    if (force) return {};
+    for (const auto& file : plan) {
+        std::error_code ec;
+        std::string path = dir + "/" + file.path;
+        if (fs::exists(fs::symlink_status(path, ec)))
+            return error(Code::invalid_argument,
+                         path +
+                             " already exists; pass --force to replace the files "
+                             "this command makes");
+    }
+    return {};
+}
+
+Status write_plan(const std::string& dir, const std::vector<Planned>& plan) {
+    for (const auto& file : plan) {
+        std::string path = dir + "/" + file.path;
+        std::error_code ec;
+        fs::create_directories(fs::path(path).parent_path(), ec);
+        if (ec)
+            return error(Code::io_error,
+                         "cannot create the directory of " + path + ": " + ec.message());
+        OASIS_RETURN_IF_ERROR(write_file_atomically(path, file.content, file.mode));
+    }
+    return {};
+}
+
+Result<Issued> read_ca(const std::string& certs) {
+    Issued ca;
+    for (auto [file, text] : {std::pair{"/ca.pem", &ca.cert_pem}, {"/ca-key.pem", &ca.key_pem}}) {
+        std::string path = certs + file;
+        std::FILE* f = std::fopen(path.c_str(), "rb");
+        if (!f)
+            return error(Code::not_found,
+                         "cannot read " + path + "; run `oasis system init` first, or pass --dir");
+        char buf[4096];
+        while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) text->append(buf, n);
+        std::fclose(f);
+    }
+    return ca;
+}
+
+}  // namespace
+
+int system_init(int argc, char** argv, int first) {
+    cxxopts::Options options("oasis system init",
+                             "Makes a CA, the certificates of NATS, the server and the CLI, "
+                             "a nats-server configuration with mutual TLS and JetStream, "
+                             "oasis.toml and a docker-compose.yml, all in one directory.");
+    options.add_options()("dir",
+                          std::string("the directory to write (default: ./") + kDefaultDir + ")",
+                          cxxopts::value<std::string>())(
+        "force", "replace the files this command makes if they exist")(
+        "nats-host",
+        "another name or address clients use to reach NATS (repeatable; "
+        "localhost and 127.0.0.1 are always included)",
+        cxxopts::value<std::vector<std::string>>());
+    int exit = kOk;
+    auto args = parse_args(options, argc, argv, first, exit);
+    if (!args) return exit;
+
+    auto dir = absolute_dir(*args);
+    if (!dir.ok()) return Context::fail(dir.status());
+    auto nats_req = nats_server_request(*args);
+    if (!nats_req.ok()) return Context::fail(nats_req.status());
+    auto plan = plan_setup(*dir, *nats_req);
+    if (!plan.ok()) return Context::fail(plan.status());
+    Status st = check_overwrite(*dir, *plan, args->count("force") > 0);
+    if (!st.ok()) return Context::fail(st);
+    st = write_plan(*dir, *plan);
+    if (!st.ok()) return Context::fail(st);
+
+    for (const auto& file : *plan) std::printf("wrote %s/%s\n", dir->c_str(), file.path.c_str());
+    std::printf(
+        "\nnext: docker compose -f %s/docker-compose.yml up -d\n"
+        "      (or: nats-server -c %s/nats-server.conf)\n"
+        "      export OASIS_CONFIG=%s/oasis.toml; oasis server\n",
+        dir->c_str(), dir->c_str(), dir->c_str());
+    return kOk;
+}
+
+int system_issue_agent_cert(int argc, char** argv, int first) {
+    cxxopts::Options options("oasis system issue-agent-cert",
+                             "Issues an agent's certificate from the CA that `system init` "
+                             "made: certs/agents/ID.pem and ID-key.pem.");
+    options.add_options()("agent-id", "the agent's id (its certificate's CN)",
+                          cxxopts::value<std::string>())(
+        "dir", std::string("the directory `system init` wrote (default: ./") + kDefaultDir + ")",
+        cxxopts::value<std::string>())("force", "replace the agent's certificate if it exists");
+    int exit = kOk;
+    auto args = parse_args(options, argc, argv, first, exit);
+    if (!args) return exit;
+    if (!args->count("agent-id")) return Context::usage_error("missing --agent-id ID");
+    std::string id = (*args)["agent-id"].as<std::string>();
+    if (!is_valid_agent_id(id))
+        return Context::usage_error("--agent-id: \"" + id + "\" is not a valid agent id");
+
+    auto dir = absolute_dir(*args);
+    if (!dir.ok()) return Context::fail(dir.status());
+    auto ca = read_ca(*dir + "/certs");
+    if (!ca.ok()) return Context::fail(ca.status());
+    const std::string agents = *dir + "/certs/agents";
+    if (!args->count("force") && fs::exists(agents + "/" + id + ".pem"))
+        return Context::usage_error(agents + "/" + id +
+                                    ".pem already exists; pass --force to replace it");
+
+    // NATS maps a DNS SAN before the subject, so "ID.agent.oasis" is the
+    // name the agent's NATS user will carry.
+    CertRequest req = client_request(id);
+    req.dns_names = {id + ".agent.oasis"};
+    auto issued = issue_cert(*ca, req);
+    if (!issued.ok()) return Context::fail(issued.status());
+    Status st = write_pem_files(agents, id, *issued);
+    if (!st.ok()) return Context::fail(st);
+    std::printf("wrote %s/%s.pem\nwrote %s/%s-key.pem\n", agents.c_str(), id.c_str(),
+                agents.c_str(), id.c_str());
+    return kOk;
+}
+
+}  // namespace oasis::cli
