@@ -5,7 +5,9 @@
 
 #include "oasis/version.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -50,8 +52,11 @@ int dispatch(const char* group, const Verb* verbs, std::size_t count, int argc, 
     }
     FILE* out = help ? stdout : stderr;
     std::fprintf(out, "usage: %s <command> [--help]\n\n", prefix.c_str());
+    int width = 8;
     for (std::size_t i = 0; i < count; ++i)
-        std::fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+        width = std::max(width, static_cast<int>(std::strlen(verbs[i].name)));
+    for (std::size_t i = 0; i < count; ++i)
+        std::fprintf(out, "  %-*s %s\n", width, verbs[i].name, verbs[i].summary);
     return help ? kOk : kUsage;
 }
 
