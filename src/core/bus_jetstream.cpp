@@ -52,6 +52,24 @@ Message copy_stored_message(natsMsg* msg) {
     return m;
 }
 
+// The message and publish options for one JetStream publish: the
+// expectation header for first-writer-wins or compare-and-swap, and the
+// de-duplication id. `po` borrows options.msg_id.
+natsStatus prepare_publish(natsMsg** msg, jsPubOptions* po, const std::string& subject,
+                           std::string_view data, const PublishOptions& options) {
+    jsPubOptions_Init(po);
+    if (!options.msg_id.empty()) po->MsgId = options.msg_id.c_str();
+    natsStatus s = natsMsg_Create(msg, subject.c_str(), nullptr, data.data(),
+                                  static_cast<int>(data.size()));
+    std::optional<std::uint64_t> expected = options.expected_last_subject_seq;
+    if (options.only_if_subject_empty) expected = 0;
+    if (s == NATS_OK && expected) {
+        s = natsMsgHeader_Set(*msg, "Nats-Expected-Last-Subject-Sequence",
+                              std::to_string(*expected).c_str());
+    }
+    return s;
+}
+
 bool should_retry(natsStatus s) {
     return s == NATS_NO_RESPONDERS || s == NATS_TIMEOUT;
 }
@@ -139,18 +157,9 @@ Result<std::uint64_t> Bus::js_publish(std::string_view subject, std::string_view
     auto backoff = std::chrono::milliseconds(50);
     for (;;) {
         natsMsg* msg = nullptr;
-        natsStatus s =
-            natsMsg_Create(&msg, subj.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
-        std::optional<std::uint64_t> expected = options.expected_last_subject_seq;
-        if (options.only_if_subject_empty) expected = 0;
-        if (s == NATS_OK && expected) {
-            s = natsMsgHeader_Set(msg, "Nats-Expected-Last-Subject-Sequence",
-                                  std::to_string(*expected).c_str());
-        }
         jsPubOptions po;
-        jsPubOptions_Init(&po);
+        natsStatus s = prepare_publish(&msg, &po, subj, data, options);
         po.MaxWait = 5000;
-        if (!options.msg_id.empty()) po.MsgId = options.msg_id.c_str();
 
         jsPubAck* ack = nullptr;
         jsErrCode jerr = jsErrCode(0);
@@ -189,17 +198,8 @@ Result<std::vector<Status>> Bus::js_publish_each(const std::vector<Outgoing>& me
     for (std::size_t i = 0; i < messages.size(); ++i) {
         const Outgoing& m = messages[i];
         natsMsg* msg = nullptr;
-        natsStatus s = natsMsg_Create(&msg, m.subject.c_str(), nullptr, m.data.data(),
-                                      static_cast<int>(m.data.size()));
-        std::optional<std::uint64_t> expected = m.options.expected_last_subject_seq;
-        if (m.options.only_if_subject_empty) expected = 0;
-        if (s == NATS_OK && expected) {
-            s = natsMsgHeader_Set(msg, "Nats-Expected-Last-Subject-Sequence",
-                                  std::to_string(*expected).c_str());
-        }
         jsPubOptions po;
-        jsPubOptions_Init(&po);
-        if (!m.options.msg_id.empty()) po.MsgId = m.options.msg_id.c_str();
+        natsStatus s = prepare_publish(&msg, &po, m.subject, m.data, m.options);
         if (s == NATS_OK) s = js_PublishMsgAsync(js, &msg, &po);  // takes msg on success
         if (s != NATS_OK) {
             natsMsg_Destroy(msg);
