@@ -314,7 +314,7 @@ Result<std::string> ControlService::system_status(std::string_view payload) {
     w.field("version", kVersion);
     w.field("started_at_ms", started_at_ms_);
     w.field("agents_online", static_cast<std::uint64_t>(registry_.online_count(now)));
-    w.field("agents_known", static_cast<std::uint64_t>(registry_.list(nullptr, now).size()));
+    w.field("agents_known", static_cast<std::uint64_t>(registry_.known_count()));
     return w.end_object().take();
 }
 

@@ -117,6 +117,11 @@ Selection Registry::select(const Selector& selector, std::int64_t now_ms) const 
     return sel;
 }
 
+std::size_t Registry::known_count() const {
+    std::shared_lock lock(mu_);
+    return agents_.size();
+}
+
 std::size_t Registry::online_count(std::int64_t now_ms) const {
     std::shared_lock lock(mu_);
     return static_cast<std::size_t>(

@@ -47,6 +47,7 @@ public:
     Selection select(const Selector& selector, std::int64_t now_ms) const;
 
     std::size_t online_count(std::int64_t now_ms) const;
+    std::size_t known_count() const;
 
 private:
     struct Entry {
