@@ -216,6 +216,9 @@ Result<AgentInfo> decode_agent_info(std::string_view json);
 Result<AgentOverride> decode_agent_override(std::string_view json);
 Result<Task> decode_task(std::string_view json);
 Result<TaskResult> decode_task_result(std::string_view json);
+// Only batch_id, agent_id and state of a result (the output is skipped, not
+// copied or base64-decoded): what the server's summaries need.
+Result<TaskResult> decode_task_result_state(std::string_view json);
 Result<Batch> decode_batch(std::string_view json);
 Result<AgentListRequest> decode_agent_list_request(std::string_view json);
 Result<AgentListReply> decode_agent_list_reply(std::string_view json);

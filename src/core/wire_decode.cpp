@@ -175,6 +175,20 @@ Result<TaskResult> decode_task_result(std::string_view json) {
     return decode_with<TaskResult>(json, read_task_result);
 }
 
+Result<TaskResult> decode_task_result_state(std::string_view json) {
+    return decode_with<TaskResult>(json, [](ObjectReader& r) {
+        TaskResult v;
+        v.batch_id = r.str("batch_id", true, 64);
+        v.agent_id = r.str("agent_id", true, 64);
+        std::string state = r.str("state");
+        if (auto s = node_state_from_name(state))
+            v.state = *s;
+        else if (!r.failed())
+            r.fail("state", "unknown state \"" + state + "\"");
+        return v;
+    });
+}
+
 Result<Batch> decode_batch(std::string_view json) {
     return decode_with<Batch>(json, read_batch);
 }

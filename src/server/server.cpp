@@ -88,7 +88,7 @@ Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers&
     auto results = bus.follow(
         wire::kResultStream, "oasis.result.>", from ? Replay::from_sequence : Replay::new_only,
         [&book](Message&& m) {
-            if (auto r = wire::decode_task_result(m.data); r.ok())
+            if (auto r = wire::decode_task_result_state(m.data); r.ok())
                 book.on_result(r->batch_id, r->agent_id, r->state);
         },
         from);

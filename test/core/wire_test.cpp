@@ -132,3 +132,18 @@ TEST_CASE("base64 round-trips any bytes and rejects garbage", "[json]") {
     CHECK(back == bytes);
     CHECK_FALSE(base64_decode("!!!", back));
 }
+
+TEST_CASE("a result's state reads without its output", "[wire]") {
+    TaskResult r;
+    r.batch_id = "b-0123456789ab";
+    r.agent_id = "agent-1";
+    r.state = NodeState::timed_out;
+    r.out.data = std::string("\xff\xfe", 2);
+    auto back = decode_task_result_state(encode(r));
+    REQUIRE(back.ok());
+    CHECK(back->state == NodeState::timed_out);
+    CHECK(back->agent_id == "agent-1");
+    CHECK(back->out.data.empty());
+    CHECK_FALSE(
+        decode_task_result_state(R"({"api":1,"batch_id":"b","agent_id":"a","state":"odd"})").ok());
+}
