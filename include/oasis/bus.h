@@ -156,10 +156,24 @@ public:
         const std::vector<std::pair<std::string, std::string>>& messages,
         std::chrono::milliseconds timeout);
     // Direct reads (no consumer is created). Code::not_found when absent.
+    // get_last names the subject in the API subject
+    // ($JS.API.DIRECT.GET.<stream>.<subject>), so NATS permissions can let
+    // an identity read only its own subjects; get_next and get_seq name
+    // theirs in the payload and need rights to the whole stream.
     Result<Message> get_last(std::string_view stream, std::string_view subject);
     Result<Message> get_next(std::string_view stream, std::string_view subject_filter,
                              std::uint64_t from_seq);
     Result<Message> get_seq(std::string_view stream, std::uint64_t seq);
+    // The messages stored on `subject` from sequence `from_seq` on, oldest
+    // first, at most `limit`: what was there when the read began. Reads
+    // through a short-lived consumer named `consumer` (no dots) that is
+    // created on the subject-scoped API
+    // ($JS.API.CONSUMER.CREATE.<stream>.<consumer>.<subject>) and deleted
+    // afterwards, so NATS permissions can confine a reader to its subject.
+    // One reader per consumer name at a time.
+    Result<std::vector<Message>> read_subject(std::string_view stream, std::string_view subject,
+                                              std::uint64_t from_seq, std::string_view consumer,
+                                              std::size_t limit);
     Result<StreamState> stream_state(std::string_view stream);
     Status purge_subject(std::string_view stream, std::string_view subject);
     Status delete_stream(std::string_view stream);

@@ -112,6 +112,49 @@ TEST_CASE("direct reads walk a subject filter in order and end with not_found", 
     CHECK(state->msgs == 10);
 }
 
+TEST_CASE("a subject-scoped read returns what is stored on one subject, in order",
+          "[bus]") {
+    oasis::testing::NatsServer nats;
+    auto bus = connect_to(nats);
+    REQUIRE(bus->ensure_stream(test_stream()).ok());
+    std::uint64_t third = 0;
+    for (int i = 0; i < 5; ++i) {
+        auto seq = bus->js_publish("t.a.x", "a" + std::to_string(i));
+        REQUIRE(seq.ok());
+        if (i == 2) third = *seq;
+        REQUIRE(bus->js_publish("t.b", "b" + std::to_string(i)).ok());
+    }
+    auto all = bus->read_subject("T", "t.a.x", 1, "reader_1", 100);
+    REQUIRE(all.ok());
+    std::vector<std::string> seen;
+    for (const auto& m : *all) {
+        seen.push_back(m.data);
+        CHECK(m.subject == "t.a.x");
+    }
+    CHECK(seen == std::vector<std::string>{"a0", "a1", "a2", "a3", "a4"});
+
+    auto from_third = bus->read_subject("T", "t.a.x", third, "reader_1", 100);
+    REQUIRE(from_third.ok());
+    REQUIRE(from_third->size() == 3);
+    CHECK(from_third->front().stream_seq == third);
+    CHECK(from_third->front().data == "a2");
+
+    auto limited = bus->read_subject("T", "t.a.x", 1, "reader_1", 2);
+    REQUIRE(limited.ok());
+    CHECK(limited->size() == 2);
+
+    auto none = bus->read_subject("T", "t.nothing", 1, "reader_1", 100);
+    REQUIRE(none.ok());
+    CHECK(none->empty());
+    auto past_end = bus->read_subject("T", "t.a.x", 1000, "reader_1", 100);
+    REQUIRE(past_end.ok());
+    CHECK(past_end->empty());
+
+    auto missing = bus->get_last("T", "t.nothing");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.status().code() == Code::not_found);
+}
+
 TEST_CASE("many publishes are acknowledged together", "[bus]") {
     oasis::testing::NatsServer nats;
     auto bus = connect_to(nats);
