@@ -37,6 +37,18 @@ std::string heartbeat_subject(std::string_view agent_id);
 std::string batch_subject(std::string_view batch_id);
 std::string control_subject(std::string_view group, std::string_view verb);
 
+// Reply inboxes: each identity has its own prefix, so the NATS permissions
+// written by `oasis system init` can let it read only its own replies.
+// Agent ids may hold dots, so an agent's id appears hex-encoded: one token
+// that no other id's prefix can cover.
+inline constexpr const char* kServerInboxPrefix = "_oasis_inbox.server";
+std::string agent_inbox_prefix(std::string_view agent_id);  // _oasis_inbox.agent.<hex>
+std::string cli_inbox_prefix(std::string_view caller);      // _oasis_inbox.cli.<caller>
+// The consumer an agent reads its queued tasks through (Bus::read_subject).
+std::string task_catchup_consumer(std::string_view agent_id);  // oasis_catchup_<hex>
+// `text` as lower-case hex, two digits a byte.
+std::string hex_token(std::string_view text);
+
 // Milliseconds since the Unix epoch, the only time unit on the wire.
 std::int64_t now_ms();
 

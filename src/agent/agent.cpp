@@ -24,6 +24,9 @@ namespace oasis::agent {
 
 namespace {
 
+// Queued tasks read per round trip when catching up.
+constexpr std::size_t kCatchUpPage = 4096;
+
 using namespace std::chrono_literals;
 
 wire::NodeState state_of(const ExecResult& r) {
@@ -92,19 +95,24 @@ public:
         std::vector<wire::Task> backlog;
         std::unordered_set<std::string> cancelled;
         std::uint64_t seq = journal_.cursor() + 1;
-        std::string subject = wire::task_subject(config_.agent.id);
+        // Through a consumer scoped to this agent's subject: the NATS
+        // permissions of an agent allow no read of the whole task stream.
         for (;;) {
-            auto m = bus_.get_next(wire::kTaskStream, subject, seq);
-            if (!m.ok()) {
-                if (m.status().code() != Code::not_found)
-                    log::warn("agent", "catch_up.failed", {{"error", m.status().message()}});
+            auto stored =
+                bus_.read_subject(wire::kTaskStream, wire::task_subject(config_.agent.id), seq,
+                                  wire::task_catchup_consumer(config_.agent.id), kCatchUpPage);
+            if (!stored.ok()) {
+                log::warn("agent", "catch_up.failed", {{"error", stored.status().message()}});
                 break;
             }
-            seq = m->stream_seq + 1;
-            auto task = wire::decode_task(m->data);
-            if (!task.ok()) continue;
-            if (task->kind == wire::TaskKind::cancel) cancelled.insert(task->batch_id);
-            backlog.push_back(std::move(*task));
+            for (auto& m : *stored) {
+                seq = m.stream_seq + 1;
+                auto task = wire::decode_task(m.data);
+                if (!task.ok()) continue;
+                if (task->kind == wire::TaskKind::cancel) cancelled.insert(task->batch_id);
+                backlog.push_back(std::move(*task));
+            }
+            if (stored->size() < kCatchUpPage) break;
         }
         for (auto& t : backlog) {
             if (t.kind == wire::TaskKind::exec && cancelled.count(t.batch_id)) {
@@ -470,6 +478,7 @@ int run(const Config& config) {
     bo.urls = config.nats.urls;
     bo.name = "oasis-agent " + config.agent.id;
     bo.tls = tls_files(config.tls.certs_dir, config.agent.id);
+    bo.inbox_prefix = wire::agent_inbox_prefix(config.agent.id);
     bo.retry_initial_connect = true;
     bo.on_state = [reconnected](std::string_view event) {
         if (event == "reconnected") reconnected->store(true);

@@ -141,6 +141,29 @@ std::string control_subject(std::string_view group, std::string_view verb) {
     return "oasis.ctl." + std::string(group) + "." + std::string(verb);
 }
 
+std::string hex_token(std::string_view text) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size() * 2);
+    for (unsigned char c : text) {
+        out += kDigits[c >> 4];
+        out += kDigits[c & 15];
+    }
+    return out;
+}
+
+std::string agent_inbox_prefix(std::string_view agent_id) {
+    return "_oasis_inbox.agent." + hex_token(agent_id);
+}
+
+std::string cli_inbox_prefix(std::string_view caller) {
+    return "_oasis_inbox.cli." + std::string(caller);
+}
+
+std::string task_catchup_consumer(std::string_view agent_id) {
+    return "oasis_catchup_" + hex_token(agent_id);
+}
+
 std::int64_t now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

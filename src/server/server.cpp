@@ -148,6 +148,7 @@ int run(const Config& config) {
     bo.urls = config.nats.urls;
     bo.name = "oasis-server " + config.server.name;
     bo.tls = tls_files(config.tls.certs_dir, "server");
+    bo.inbox_prefix = wire::kServerInboxPrefix;
     auto bus = Bus::connect(bo);
     if (!bus.ok()) {
         log::error("server", "nats.connect_failed", {{"error", bus.status().message()}});
