@@ -11,6 +11,7 @@
 #include "context.h"
 
 #include "oasis/config.h"
+#include "oasis/nats_permissions.h"
 #include "oasis/pki.h"
 
 #include <arpa/inet.h>
@@ -133,8 +134,9 @@ std::string with_dir(std::string text, const std::string& dir) {
 }
 
 constexpr const char* kNatsConf = R"(# nats-server configuration made by `oasis system init`.
-# Every client must present a certificate from the Oasis CA; its subject
-# (or SAN) is its user below, and a certificate without a user is refused.
+# Every client must present a certificate from the Oasis CA; its SAN (or
+# subject) is its user in nats-auth.conf, and a certificate without a user
+# is refused.
 # Other hosts reach NATS only if `listen` names an address they can reach
 # (e.g. 0.0.0.0:4222) and the certificate covers it (--nats-host).
 listen: "127.0.0.1:4222"
@@ -151,17 +153,11 @@ tls {
   timeout: 2
 }
 
-authorization {
-  users = [
-    # The Oasis server and the operator's CLI, with full rights for now.
-    # Agents have no user yet, so an agent certificate cannot connect: per-agent
-    # users that may only take their own tasks and publish their own results
-    # and heartbeats, and narrower rights for these two, come with the next
-    # increment of issue 3 (least privilege on NATS).
-    { user: "CN=oasis-server" }
-    { user: "CN=oasis-cli" }
-  ]
-}
+# Who may do what: one user per certificate, with the least rights its
+# role needs. `oasis system issue-agent-cert` rewrites that file as agents
+# are added; reload NATS then (nats-server --signal reload, or send the
+# container a HUP). The path is relative to this file.
+include "nats-auth.conf"
 )";
 
 constexpr const char* kOasisToml =
@@ -189,6 +185,28 @@ services:
       - "@DIR@:@DIR@"
 )";
 
+// nats-auth.conf: the rights of the server, the operator and `agent_ids`.
+std::string auth_file(const std::vector<std::string>& agent_ids) {
+    return "# Made by `oasis system init` and rewritten by `oasis system issue-agent-cert`\n"
+           "# from the agents in certs/agents/; changes made by hand are lost.\n" +
+           nats_authorization(agent_ids);
+}
+
+// The agents that have a certificate bundle in `agents_dir`: each
+// directory <id> holding <id>.pem.
+std::vector<std::string> issued_agents(const std::string& agents_dir) {
+    std::vector<std::string> ids;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(agents_dir, ec)) {
+        std::string id = entry.path().filename().string();
+        if (entry.is_directory(ec) && is_valid_agent_id(id) &&
+            fs::exists(entry.path() / (id + ".pem"), ec))
+            ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
 void plan_pem(std::vector<Planned>& plan, const std::string& name, const Issued& issued) {
     plan.push_back({"certs/" + name + ".pem", issued.cert_pem, 0644});
     plan.push_back({"certs/" + name + "-key.pem", issued.key_pem, 0600});
@@ -213,6 +231,7 @@ Result<std::vector<Planned>> plan_setup(const std::string& dir, const CertReques
     }
 
     plan.push_back({"nats-server.conf", with_dir(kNatsConf, dir), 0644});
+    plan.push_back({"nats-auth.conf", auth_file({}), 0644});
     plan.push_back({"oasis.toml", with_dir(kOasisToml, dir), 0644});
     plan.push_back({"docker-compose.yml", with_dir(kDockerCompose, dir), 0644});
     return plan;
@@ -304,7 +323,10 @@ int system_init(int argc, char** argv, int first) {
 int system_issue_agent_cert(int argc, char** argv, int first) {
     cxxopts::Options options("oasis system issue-agent-cert",
                              "Issues an agent's certificate from the CA that `system init` "
-                             "made: certs/agents/ID.pem and ID-key.pem.");
+                             "made, as a bundle to copy to the node: certs/agents/ID/ with "
+                             "ca.pem, ID.pem and ID-key.pem (the agent's [tls] certs_dir). "
+                             "Adds the agent's NATS user to nats-auth.conf; reload NATS "
+                             "afterwards.");
     options.add_options()("agent-id", "the agent's id (its certificate's CN)",
                           cxxopts::value<std::string>())(
         "dir", std::string("the directory `system init` wrote (default: ./") + kDefaultDir + ")",
@@ -322,20 +344,32 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
     auto ca = read_ca(*dir + "/certs");
     if (!ca.ok()) return Context::fail(ca.status());
     const std::string agents = *dir + "/certs/agents";
-    if (!args->count("force") && fs::exists(agents + "/" + id + ".pem"))
-        return Context::usage_error(agents + "/" + id +
+    const std::string bundle = agents + "/" + id;
+    if (!args->count("force") && fs::exists(bundle + "/" + id + ".pem"))
+        return Context::usage_error(bundle + "/" + id +
                                     ".pem already exists; pass --force to replace it");
 
-    // NATS maps a DNS SAN before the subject, so "ID.agent.oasis" is the
-    // name the agent's NATS user will carry.
+    // NATS maps a DNS SAN before the subject: the agent's NATS user is
+    // that name (see nats_permissions.h).
     CertRequest req = client_request(id);
-    req.dns_names = {id + ".agent.oasis"};
+    req.dns_names = {agent_nats_user(id)};
     auto issued = issue_cert(*ca, req);
     if (!issued.ok()) return Context::fail(issued.status());
-    Status st = write_pem_files(agents, id, *issued);
+    Status st = write_pem_files(bundle, id, *issued);
+    if (st.ok()) st = write_file_atomically(bundle + "/ca.pem", ca->cert_pem, 0644);
+    if (st.ok()) {
+        auto ids = issued_agents(agents);
+        st = write_file_atomically(*dir + "/nats-auth.conf", auth_file(ids), 0644);
+    }
     if (!st.ok()) return Context::fail(st);
-    std::printf("wrote %s/%s.pem\nwrote %s/%s-key.pem\n", agents.c_str(), id.c_str(),
-                agents.c_str(), id.c_str());
+    std::printf("wrote %s/%s.pem\nwrote %s/%s-key.pem\nwrote %s/ca.pem\nwrote %s/nats-auth.conf\n",
+                bundle.c_str(), id.c_str(), bundle.c_str(), id.c_str(), bundle.c_str(),
+                dir->c_str());
+    std::printf(
+        "\nnext: reload NATS so agent %s may connect: nats-server --signal reload\n"
+        "      (or: docker compose -f %s/docker-compose.yml kill -s HUP nats)\n"
+        "      copy %s/ to the node and set [tls] certs_dir to it in the agent's oasis.toml\n",
+        id.c_str(), dir->c_str(), bundle.c_str());
     return kOk;
 }
 

@@ -277,6 +277,26 @@ start_nats() {
     fail "nats-server did not start (see nats.log)"
 }
 
+# start_nats_generated DIR: starts nats-server with the configuration that
+# `oasis system init --dir DIR` wrote, as it is but for a free port and a
+# store in this test's directory. The copy stays in DIR, beside the
+# nats-auth.conf it includes.
+start_nats_generated() {
+    NATS_PORT=$(free_port)
+    sed -e "s|^listen: .*|listen: \"127.0.0.1:$NATS_PORT\"|" \
+        -e "s|store_dir: .*|store_dir: \"$T/nats-store\"|" "$1/nats-server.conf" >"$1/e2e-nats.conf"
+    nats-server -c "$1/e2e-nats.conf" >>"$T/nats.log" 2>&1 &
+    NATS_PID=$!
+    nats_ready() { grep -q "Server is ready" "$T/nats.log" && nats_accepts; }
+    wait_until 10 "nats-server with the generated configuration" nats_ready
+    export OASIS__NATS__URL="tls://127.0.0.1:$NATS_PORT"
+}
+
+# probe_nats CERT KEY < OPS: what that certificate may do (see nats_probe.py).
+probe_nats() {
+    python3 "$E2E_DIR/nats_probe.py" "$NATS_PORT" "$PROBE_CA" "$@"
+}
+
 stop_nats() {
     stop_pid "$NATS_PID"
     NATS_PID=""

@@ -1,0 +1,84 @@
+#include "oasis/nats_permissions.h"
+
+#include "oasis/wire.h"
+
+namespace oasis {
+
+namespace {
+
+// One quoted, comma-separated line per subject, for a NATS allow list.
+std::string subject_list(const std::vector<std::string>& subjects, const char* indent) {
+    std::string out;
+    for (std::size_t i = 0; i < subjects.size(); ++i) {
+        out += indent;
+        out += '"' + subjects[i] + '"';
+        out += i + 1 < subjects.size() ? ",\n" : "\n";
+    }
+    return out;
+}
+
+std::string user_entry(const std::string& user, const std::vector<std::string>& publish,
+                       const std::vector<std::string>& subscribe, const std::string& comment) {
+    std::string out = "    # " + comment + "\n";
+    out += "    { user: \"" + user + "\", permissions: {\n";
+    out += "        publish: { allow: [\n" + subject_list(publish, "          ") + "        ] }\n";
+    out += "        subscribe: { allow: [\n" + subject_list(subscribe, "          ") + "        ] }\n";
+    // Answers to requests this identity received (control replies,
+    // identity probes, JetStream flow control), one per request.
+    out += "        allow_responses: true\n";
+    out += "    } }\n";
+    return out;
+}
+
+std::string server_entry() {
+    return user_entry(kServerNatsUser,
+                      {"oasis.>", "$JS.API.>", "$KV.>", "$O.>", "$JS.ACK.>", "$JS.FC.>"},
+                      {"oasis.>", std::string(wire::kServerInboxPrefix) + ".>"},
+                      "The Oasis server(s): the fleet's subjects, streams and stores.");
+}
+
+std::string operator_entry() {
+    const std::string results = wire::kResultStream;
+    return user_entry(kOperatorNatsUser,
+                      {std::string("oasis.ctl.*.*.") + kOperatorCaller,
+                       "$JS.API.CONSUMER.CREATE." + results,
+                       "$JS.API.CONSUMER.CREATE." + results + ".>",
+                       "$JS.API.CONSUMER.DELETE." + results + ".>"},
+                      {wire::cli_inbox_prefix(kOperatorCaller) + ".>"},
+                      "The operator's CLI: control requests under its own name, and "
+                      "following results.");
+}
+
+std::string agent_entry(const std::string& id) {
+    const std::string tasks = wire::task_subject(id);
+    const std::string results_of_mine = "oasis.result.*." + id;
+    return user_entry(
+        agent_nats_user(id),
+        {wire::heartbeat_subject(id), results_of_mine, "oasis.alert." + id,
+         "oasis.agent.instance." + id,
+         "$JS.API.DIRECT.GET." + std::string(wire::kTaskStream) + "." + tasks,
+         "$JS.API.DIRECT.GET." + std::string(wire::kResultStream) + "." + results_of_mine,
+         "$JS.API.CONSUMER.CREATE." + std::string(wire::kTaskStream) + "." +
+             wire::task_catchup_consumer(id) + "." + tasks,
+         "$JS.API.CONSUMER.DELETE." + std::string(wire::kTaskStream) + "." +
+             wire::task_catchup_consumer(id)},
+        {tasks, "oasis.agent.instance." + id, wire::agent_inbox_prefix(id) + ".>"},
+        "Agent " + id + ": its own tasks, results and heartbeats only.");
+}
+
+}  // namespace
+
+std::string agent_nats_user(std::string_view agent_id) {
+    return std::string(agent_id) + ".agent.oasis";
+}
+
+std::string nats_authorization(const std::vector<std::string>& agent_ids) {
+    std::string out = "authorization {\n  users = [\n";
+    out += server_entry();
+    out += operator_entry();
+    for (const auto& id : agent_ids) out += agent_entry(id);
+    out += "  ]\n}\n";
+    return out;
+}
+
+}  // namespace oasis

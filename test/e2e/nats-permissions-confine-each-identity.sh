@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The nats-server configuration that `oasis system init` writes gives each
+# certificate only its role's rights. A whole fleet works under it (the
+# server, agents whose ids hold dots, the CLI, an agent catching up on a
+# task queued while it was away), and a real nats-server refuses every
+# step outside a role: an agent's certificate cannot publish a task, read
+# another agent's tasks or replies, write another's results or heartbeats,
+# touch the key-value buckets, the object store or the stream API, or send
+# control requests; the operator's cannot publish tasks, touch the stores,
+# or send a control request under another caller's name.
+source "$(dirname "$0")/lib.sh"
+
+O=$T/o
+C=$O/certs
+"$OASIS_BIN" system init --dir "$O" >/dev/null || fail "system init"
+for id in a1 web.1; do
+    "$OASIS_BIN" system issue-agent-cert --dir "$O" --agent-id "$id" >/dev/null ||
+        fail "issue-agent-cert $id"
+done
+start_nats_generated "$O"
+PROBE_CA=$C/ca.pem
+export OASIS__TLS__CERTS_DIR=$C
+
+start_server
+start_agent a1 '' '' OASIS__TLS__CERTS_DIR="$C/agents/a1"
+start_agent web.1 '' '' OASIS__TLS__CERTS_DIR="$C/agents/web.1"
+wait_online a1 web.1
+cli exec run -t all --output json -- echo hi
+expect_rc 0 "exec run under least privilege"
+expect_eq "$(ran_on)" "a1,web.1" "agents that ran"
+
+# A task queued for an offline agent reaches it through its own consumer.
+stop_agent web.1
+wait_offline web.1
+start_cli run exec run -t web.1 --timeout 10 -- sh -c "echo ran >>'$T/runs'"
+queued() { grep -q "queued until" run.out; }
+wait_until 10 "exec run to say the task is queued" queued
+start_agent web.1 '' '' OASIS__TLS__CERTS_DIR="$C/agents/web.1"
+wait_cli run
+expect_rc 0 "a queued task after the agent came back"
+expect_eq "$(cat "$T/runs")" ran "runs of the queued task"
+
+# probe ROLE-CERT ROLE-KEY EXPECT < OPS: every line of OPS must be EXPECT.
+probe() {
+    local expect=$1 cert=$2 key=$3 out line
+    out=$(probe_nats "$cert" "$key")
+    [ "$(head -n 1 <<<"$out")" == connected ] || fail "probe did not connect: $out"
+    while read -r line; do
+        [[ "$line" == *" $expect" ]] || fail "expected $expect: $line"
+    done < <(tail -n +2 <<<"$out")
+}
+a1_hex=6131
+web_hex=$(printf 'web.1' | od -An -tx1 | tr -d ' \n')
+probe denied "$C/agents/a1/a1.pem" "$C/agents/a1/a1-key.pem" <<OPS
+pub oasis.task.a1
+pub oasis.task.web.1
+sub oasis.task.web.1
+sub oasis.task.>
+sub oasis.result.>
+sub oasis.hb.>
+sub _oasis_inbox.>
+sub _oasis_inbox.agent.$web_hex.>
+sub _oasis_inbox.server.>
+sub _oasis_inbox.cli.oasis-cli.>
+pub oasis.hb.web.1
+pub oasis.result.b-000000000000.web.1
+pub oasis.batch.b-000000000000
+pub oasis.ctl.exec.run.oasis-cli
+pub oasis.ctl.agent.set.a1
+pub \$KV.oasis_agent_overrides.a1
+pub \$KV.oasis_leader.lease
+pub \$JS.API.DIRECT.GET.KV_oasis_agent_overrides.\$KV.oasis_agent_overrides.a1
+pub \$JS.API.DIRECT.GET.OASIS_TASKS
+pub \$JS.API.DIRECT.GET.OASIS_TASKS.oasis.task.web.1
+pub \$JS.API.DIRECT.GET.OASIS_RESULTS.oasis.result.b-000000000000.web.1
+pub \$JS.API.STREAM.MSG.GET.OASIS_TASKS
+pub \$JS.API.STREAM.INFO.OASIS_TASKS
+pub \$JS.API.STREAM.PURGE.OASIS_TASKS
+pub \$JS.API.STREAM.DELETE.OASIS_RESULTS
+pub \$JS.API.CONSUMER.CREATE.OASIS_TASKS
+pub \$JS.API.CONSUMER.CREATE.OASIS_TASKS.oasis_catchup_$web_hex.oasis.task.web.1
+pub \$JS.API.CONSUMER.DELETE.OASIS_TASKS.oasis_catchup_$web_hex
+pub \$O.oasis_files.C.x
+pub \$JS.API.STREAM.CREATE.OBJ_oasis_files
+OPS
+probe allowed "$C/agents/a1/a1.pem" "$C/agents/a1/a1-key.pem" <<OPS
+sub oasis.task.a1
+sub _oasis_inbox.agent.$a1_hex.x
+pub oasis.hb.a1
+pub oasis.alert.a1
+OPS
+# The consumer an agent may create must read its own subject, whatever
+# the request's body says.
+out=$(probe_nats "$C/agents/a1/a1.pem" "$C/agents/a1/a1-key.pem" <<OPS
+req \$JS.API.CONSUMER.CREATE.OASIS_TASKS.oasis_catchup_$a1_hex.oasis.task.a1 _oasis_inbox.agent.$a1_hex.r {"stream_name":"OASIS_TASKS","config":{"name":"oasis_catchup_$a1_hex","deliver_subject":"_oasis_inbox.agent.$a1_hex.d","ack_policy":"none","filter_subject":"oasis.task.web.1"}}
+OPS
+)
+expect_contains "$out" "did not match filtered subject" "a consumer on another agent's tasks"
+
+probe denied "$C/cli.pem" "$C/cli-key.pem" <<OPS
+pub oasis.task.a1
+pub oasis.result.b-000000000000.a1
+pub oasis.ctl.exec.run.someone-else
+pub oasis.ctl.exec.run
+sub oasis.ctl.>
+sub oasis.task.>
+sub _oasis_inbox.server.>
+sub _oasis_inbox.agent.$a1_hex.>
+pub \$KV.oasis_agent_overrides.a1
+pub \$JS.API.DIRECT.GET.OASIS_TASKS.oasis.task.a1
+pub \$JS.API.STREAM.DELETE.OASIS_TASKS
+pub \$JS.API.CONSUMER.CREATE.OASIS_TASKS
+pub \$O.oasis_files.C.x
+OPS
+probe allowed "$C/cli.pem" "$C/cli-key.pem" <<OPS
+pub oasis.ctl.system.status.oasis-cli
+sub _oasis_inbox.cli.oasis-cli.x
+OPS
+ok
