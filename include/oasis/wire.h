@@ -49,6 +49,14 @@ std::string task_catchup_consumer(std::string_view agent_id);  // oasis_catchup_
 // `text` as lower-case hex, two digits a byte.
 std::string hex_token(std::string_view text);
 
+// Whether a stored result or heartbeat came on the subject its body names.
+// NATS permissions vouch only for subjects (an agent may publish only on
+// its own), so a body naming another agent than its subject is forged.
+struct TaskResult;
+struct AgentInfo;
+bool on_own_subject(const TaskResult& result, std::string_view subject);
+bool on_own_subject(const AgentInfo& info, std::string_view subject);
+
 // Milliseconds since the Unix epoch, the only time unit on the wire.
 std::int64_t now_ms();
 

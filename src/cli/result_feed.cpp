@@ -16,7 +16,7 @@ Result<std::unique_ptr<ResultFeed>> ResultFeed::start(Bus& bus, const wire::Batc
 
 void ResultFeed::on_message(Message&& m) {
     auto r = wire::decode_task_result(m.data);
-    if (!r.ok()) return;
+    if (!r.ok() || !wire::on_own_subject(*r, m.subject)) return;
     std::lock_guard lock(mu_);
     if (!seen_.insert(r->agent_id).second) return;
     ready_.push_back(std::move(*r));

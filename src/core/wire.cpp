@@ -164,6 +164,14 @@ std::string task_catchup_consumer(std::string_view agent_id) {
     return "oasis_catchup_" + hex_token(agent_id);
 }
 
+bool on_own_subject(const TaskResult& result, std::string_view subject) {
+    return subject == result_subject(result.batch_id, result.agent_id);
+}
+
+bool on_own_subject(const AgentInfo& info, std::string_view subject) {
+    return subject == heartbeat_subject(info.id);
+}
+
 std::int64_t now_ms() {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

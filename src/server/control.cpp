@@ -296,7 +296,9 @@ Result<std::string> ControlService::exec_cancel(std::string_view payload) {
             bus_.get_last(wire::kResultStream, wire::result_subject(batch.batch_id, agent));
         if (!theirs.ok()) continue;
         auto r = wire::decode_task_result(theirs->data);
-        if (r.ok() && r->state == wire::NodeState::cancelled) reply.cancelled++;
+        if (r.ok() && wire::on_own_subject(*r, theirs->subject) &&
+            r->state == wire::NodeState::cancelled)
+            reply.cancelled++;
     }
     log::info("control", "batch.cancelled",
               {{"batch_id", batch.batch_id}, {"nodes", std::to_string(reply.cancelled)}});

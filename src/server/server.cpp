@@ -88,8 +88,15 @@ Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers&
     auto results = bus.follow(
         wire::kResultStream, "oasis.result.>", from ? Replay::from_sequence : Replay::new_only,
         [&book](Message&& m) {
-            if (auto r = wire::decode_task_result_state(m.data); r.ok())
-                book.on_result(r->batch_id, r->agent_id, r->state);
+            auto r = wire::decode_task_result_state(m.data);
+            if (!r.ok()) return;
+            if (!wire::on_own_subject(*r, m.subject)) {
+                log::warn("server", "result.forged",
+                          {{"subject", m.subject}, {"agent_id", r->agent_id},
+                           {"batch_id", r->batch_id}});
+                return;
+            }
+            book.on_result(r->batch_id, r->agent_id, r->state);
         },
         from);
     if (!results.ok()) return results.status();
@@ -106,6 +113,12 @@ Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers&
                                          log::warn("registry", "heartbeat.malformed",
                                                    {{"subject", m.subject},
                                                     {"error", info.status().message()}});
+                                         return;
+                                     }
+                                     if (!wire::on_own_subject(*info, m.subject)) {
+                                         log::warn("registry", "heartbeat.forged",
+                                                   {{"subject", m.subject},
+                                                    {"agent_id", info->id}});
                                          return;
                                      }
                                      if (std::int64_t{info->heartbeat_interval_sec} * 1000 >=

@@ -2,6 +2,8 @@
 # Garbage on the task and heartbeat subjects (anyone on the bus can publish
 # there until TLS lands) neither crashes an agent, live or when it replays
 # its task subject after a restart, nor adds a phantom agent to the server.
+# A heartbeat or result whose body names another agent than its subject is
+# forged (NATS permissions vouch only for the subject) and is ignored.
 source "$(dirname "$0")/lib.sh"
 
 start_fleet 'agent-1||'
@@ -19,6 +21,32 @@ done
 expect_ran all agent-1
 [ ! -e "$T/runs" ] || fail "agent-1 ran a task addressed to agent-2"
 expect_eq "$(agents_in_state true),$(agents_in_state false)" "agent-1," "agents known to the server"
+
+# agent-1 may publish only on its own subjects; what it says there about
+# agent-2 counts for nothing.
+printf '{"api":1,"id":"agent-2","labels":{"forged":"yes"},"groups":[],"facts":{},"version":"0","started_at_ms":1,"heartbeat_interval_sec":1}' >hb-forged
+natsc publish oasis.hb.agent-1 hb-forged
+start_agent agent-2
+wait_online agent-2
+start_cli run exec run -t agent-2 --timeout 20 -- sleep 3
+batch_started() { grep -q "^batch b-" run.out; }
+wait_until 10 "exec run to print its batch id" batch_started
+batch=$(head -n 1 run.out | sed -E 's/^batch (b-[0-9a-f]+):.*/\1/')
+printf '{"api":1,"batch_id":"%s","agent_id":"agent-2","state":"succeeded","exit_code":0,"signal":0,"out":{"data":"","total_bytes":0,"truncated":false},"err":{"data":"","total_bytes":0,"truncated":false},"started_at_ms":1,"duration_ms":1,"error":"","reported_by":"agent"}' \
+    "$batch" >result-forged
+natsc request "oasis.result.$batch.agent-1" result-forged >/dev/null
+cli exec get "$batch" --output json
+expect_eq "$(jq -r '.counts.succeeded // 0' <<<"$OUT")" 0 "a forged result in the batch's counts"
+wait_cli run
+expect_rc 0 "exec run after a forged result"
+expect_contains "$OUT" "[agent-2] succeeded" "the real result"
+cli agent list --output json
+expect_eq "$(jq -r '.agents[] | select(.id == "agent-2") | .labels.forged // "no"' <<<"$OUT")" no \
+    "labels from a forged heartbeat"
+grep -q '"event":"heartbeat.forged"' "$T/server.log" || fail "no heartbeat.forged in the server log"
+grep -q '"event":"result.forged"' "$T/server.log" || fail "no result.forged in the server log"
+stop_agent agent-2
+wait_offline agent-2
 
 # The garbage is still in the task stream; a restarted agent reads it back.
 stop_agent agent-1
