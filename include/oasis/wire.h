@@ -35,7 +35,31 @@ std::string result_subject(std::string_view batch_id, std::string_view agent_id)
 std::string results_of_batch_subject(std::string_view batch_id);  // oasis.result.<b>.>
 std::string heartbeat_subject(std::string_view agent_id);
 std::string batch_subject(std::string_view batch_id);
-std::string control_subject(std::string_view group, std::string_view verb);
+
+// --- control subjects -----------------------------------------------------
+//
+// A control request goes to oasis.ctl.<group>.<verb>.<caller>: exactly five
+// tokens. The caller names who asks; NATS permissions tie it to the
+// connection's certificate (the CN "oasis-cli" may publish only on
+// oasis.ctl.*.*.oasis-cli), so a server takes it as given.
+
+// 1 to kMaxCallerBytes of [A-Za-z0-9_-].
+inline constexpr std::size_t kMaxCallerBytes = 64;
+bool is_valid_caller(std::string_view caller);
+// `raw` as a caller token: every other byte becomes '_', and it is cut to
+// kMaxCallerBytes. Empty only when `raw` is.
+std::string caller_token(std::string_view raw);
+
+std::string control_subject(std::string_view group, std::string_view verb, std::string_view caller);
+
+struct ControlSubject {
+    std::string action;  // "<group>.<verb>", e.g. "exec.run"
+    std::string caller;
+};
+// Splits a control subject. invalid_argument, saying whether the CLI looks
+// older or newer than this server, for any other number of tokens, an
+// empty group or verb, or a caller that is not valid.
+Result<ControlSubject> parse_control_subject(std::string_view subject);
 
 // Reply inboxes: each identity has its own prefix, so the NATS permissions
 // written by `oasis system init` can let it read only its own replies.

@@ -1,13 +1,17 @@
 #include "context.h"
 
 #include "oasis/log.h"
+#include "oasis/pki.h"
 #include "oasis/wire.h"
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace oasis::cli {
 
@@ -109,6 +113,46 @@ Bus* Context::bus() {
     return bus_.get();
 }
 
+Result<std::string> caller_identity(const Config& config) {
+    if (!config.tls.certs_dir.empty()) {
+        std::string path = tls_files(config.tls.certs_dir, "cli").cert_file;
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream pem;
+        if (in) pem << in.rdbuf();
+        if (!in || pem.str().empty())
+            return error(Code::io_error, "cannot read the CLI certificate " + path +
+                                             " (it names the caller); see [tls] certs_dir");
+        auto cert = read_cert(pem.str());
+        if (!cert.ok()) return cert.status().with_context(path);
+        if (cert->common_name.empty())
+            return error(
+                Code::invalid_argument,
+                "the CLI certificate " + path + " has no common name (CN), which names the caller");
+        return wire::caller_token(cert->common_name);
+    }
+
+    // Nothing vouches for this name: the token says so.
+    std::string login;
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwuid_r(::geteuid(), &pw, buf.data(), buf.size(), &found) == 0 && found &&
+        found->pw_name && *found->pw_name)
+        login = found->pw_name;
+    else
+        login = "uid" + std::to_string(::geteuid());
+    return wire::caller_token("unverified-" + login);
+}
+
+Result<std::string> Context::caller() {
+    if (caller_.empty()) {
+        auto id = caller_identity(config_);
+        if (!id.ok()) return id.status();
+        caller_ = std::move(*id);
+    }
+    return caller_;
+}
+
 std::optional<std::string> Context::call(std::string_view group, std::string_view verb,
                                          const std::string& payload, int& exit) {
     Bus* b = bus();
@@ -116,7 +160,12 @@ std::optional<std::string> Context::call(std::string_view group, std::string_vie
         exit = kUnavailable;
         return std::nullopt;
     }
-    auto reply = b->request(wire::control_subject(group, verb), payload, 60s);
+    auto who = caller();
+    if (!who.ok()) {
+        exit = fail(who.status());
+        return std::nullopt;
+    }
+    auto reply = b->request(wire::control_subject(group, verb, *who), payload, 60s);
     if (!reply.ok()) {
         Status st = reply.status();
         if (st.code() == Code::unavailable) {

@@ -42,6 +42,8 @@ public:
 
     // Connects on first use; reports the failure itself and returns null.
     Bus* bus();
+    // The caller token every control request carries (see caller_identity).
+    Result<std::string> caller();
     // Sends a control request and returns the reply payload. A transport or
     // server error is reported here (message on stderr) and `exit` is set.
     std::optional<std::string> call(std::string_view group, std::string_view verb,
@@ -63,7 +65,13 @@ private:
     bool stderr_tty_ = false;
     bool timed_out_ = false;
     std::unique_ptr<Bus> bus_;
+    std::string caller_;  // empty until caller() first succeeds
 };
+
+// Who the CLI says it is in every control subject (wire::control_subject):
+// with [tls] certs_dir, the CN of <certs_dir>/cli.pem, which NATS checks;
+// without, "unverified-" and the login name. Both made a caller token.
+Result<std::string> caller_identity(const Config& config);
 
 // Exit code for a Status (not_found -> kNotFound, ...).
 int exit_code_for(const Status& st);

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace oasis::wire {
@@ -14,6 +15,11 @@ namespace {
 
 constexpr std::array<const char*, kNodeStateCount> kStateNames{
     "succeeded", "failed", "timed_out", "cancelled", "unreachable", "refused"};
+
+bool is_caller_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+}
 
 JsonWriter& begin(JsonWriter& w) {
     w.begin_object();
@@ -137,8 +143,59 @@ std::string batch_subject(std::string_view batch_id) {
     return "oasis.batch." + std::string(batch_id);
 }
 
-std::string control_subject(std::string_view group, std::string_view verb) {
-    return "oasis.ctl." + std::string(group) + "." + std::string(verb);
+bool is_valid_caller(std::string_view caller) {
+    if (caller.empty() || caller.size() > kMaxCallerBytes) return false;
+    return std::all_of(caller.begin(), caller.end(), is_caller_char);
+}
+
+std::string caller_token(std::string_view raw) {
+    std::string out(raw.substr(0, kMaxCallerBytes));
+    for (char& c : out)
+        if (!is_caller_char(c)) c = '_';
+    return out;
+}
+
+std::string control_subject(std::string_view group, std::string_view verb,
+                            std::string_view caller) {
+    return "oasis.ctl." + std::string(group) + "." + std::string(verb) + "." + std::string(caller);
+}
+
+Result<ControlSubject> parse_control_subject(std::string_view subject) {
+    // Quoted in errors, cut so that a hostile 10 KB subject stays readable.
+    std::string quoted =
+        "\"" + std::string(subject.substr(0, 200)) + (subject.size() > 200 ? "...\"" : "\"");
+    auto malformed = [&](const std::string& why) {
+        return error(Code::invalid_argument, "control subject " + quoted + " " + why);
+    };
+
+    static constexpr std::string_view kPrefix = "oasis.ctl.";
+    if (subject.substr(0, kPrefix.size()) != kPrefix)
+        return malformed("is malformed: expected oasis.ctl.<group>.<verb>.<caller>");
+    std::vector<std::string_view> tokens;
+    std::string_view rest = subject.substr(kPrefix.size());
+    for (std::size_t dot; (dot = rest.find('.')) != std::string_view::npos;) {
+        tokens.push_back(rest.substr(0, dot));
+        rest = rest.substr(dot + 1);
+    }
+    tokens.push_back(rest);
+
+    if (tokens.size() < 2)
+        return malformed("is malformed: expected oasis.ctl.<group>.<verb>.<caller>");
+    if (tokens.size() == 2)
+        return malformed(
+            "names no caller: the CLI is older than this server, which expects "
+            "oasis.ctl.<group>.<verb>.<caller>; upgrade the CLI");
+    if (tokens.size() > 3)
+        return malformed("has " + std::to_string(tokens.size() + 2) +
+                         " tokens, not 5 (oasis.ctl.<group>.<verb>.<caller>): the CLI is "
+                         "newer than this server, or the subject is malformed");
+    if (tokens[0].empty() || tokens[1].empty())
+        return malformed("is malformed: expected oasis.ctl.<group>.<verb>.<caller>");
+    if (!is_valid_caller(tokens[2]))
+        return malformed("names a caller that is not valid: expected 1 to " +
+                         std::to_string(kMaxCallerBytes) + " of A-Z a-z 0-9 _ -");
+    return ControlSubject{std::string(tokens[0]) + "." + std::string(tokens[1]),
+                          std::string(tokens[2])};
 }
 
 std::string hex_token(std::string_view text) {

@@ -43,9 +43,12 @@ Status check_override(const wire::AgentOverride& change) {
 }  // namespace
 
 std::string ControlService::handle(std::string_view subject, std::string_view payload) {
-    static constexpr std::string_view kPrefix = "oasis.ctl.";
-    std::string_view verb = subject.substr(std::min(subject.size(), kPrefix.size()));
-    Result<std::string> reply = error(Code::not_found, "no such request: " + std::string(subject));
+    auto parsed = wire::parse_control_subject(subject);
+    if (!parsed.ok()) return refuse(subject, "", parsed.status());
+    const std::string& verb = parsed->action;
+    Result<std::string> reply =
+        error(Code::not_found, "no such request: " + verb.substr(0, 200) +
+                                   "; the CLI may be newer than this server");
     try {
         if (verb == "agent.list")
             reply = agent_list(payload);
@@ -65,10 +68,15 @@ std::string ControlService::handle(std::string_view subject, std::string_view pa
         reply = error(Code::internal, std::string("server error: ") + e.what());
     }
     if (reply.ok()) return std::move(reply).value();
-    Status st = reply.status();
+    return refuse(subject, parsed->caller, reply.status());
+}
+
+std::string ControlService::refuse(std::string_view subject, const std::string& caller,
+                                   const Status& st) {
     auto level = st.code() == Code::internal ? log::Level::error : log::Level::info;
     log::event(level, "control", "request.refused",
-               {{"subject", std::string(subject)},
+               {{"subject", std::string(subject.substr(0, 256))},
+                {"caller", caller},
                 {"code", code_name(st.code())},
                 {"message", st.message()}});
     return wire::encode_error(st);

@@ -1,8 +1,8 @@
-// ControlService: answers the CLI's requests on oasis.ctl.<group>.<verb>.
+// ControlService: answers the CLI's requests on oasis.ctl.<group>.<verb>.<caller>.
 //
 // Every request gets exactly one reply: the result, or an error object with
 // a code and a message that says what to do. Malformed or hostile payloads
-// are errors, never crashes. Thread-safe; handle() may run on many threads.
+// and subjects are errors, never crashes. Thread-safe; handle() may run on many threads.
 #pragma once
 
 #include "batch_book.h"
@@ -37,6 +37,9 @@ public:
     Status store_record(const wire::Batch& batch);
 
 private:
+    // Logs why a request is refused; returns the error reply.
+    std::string refuse(std::string_view subject, const std::string& caller, const Status& st);
+
     Result<std::string> agent_list(std::string_view payload);
     Result<std::string> agent_set(std::string_view payload);
     Result<std::string> exec_run(std::string_view payload);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The server answers every malformed control request with
 # {"api":1,"error":{"code":...,"message":...}}: bad JSON, wrong types,
-# out-of-range values, a 900 KB payload, unknown verbs. It never goes
-# silent, creates nothing for them, and keeps serving afterwards.
+# out-of-range values, a 900 KB payload, unknown verbs, subjects without a
+# caller or with too many tokens or a caller that is not a token. It never
+# goes silent, creates nothing for them, and keeps serving afterwards.
 source "$(dirname "$0")/lib.sh"
 
 start_fleet 'agent-1||'
@@ -24,7 +25,7 @@ send() {  # PAYLOAD: writes it to `p` exactly as given
     printf '%s' "$1" >p
 }
 
-run=oasis.ctl.exec.run
+run=oasis.ctl.exec.run.e2e-natsc
 send 'not json';  expect_error $run invalid_argument "malformed JSON"
 send '';          expect_error $run invalid_argument "malformed JSON"
 send '[1,2,3]';   expect_error $run invalid_argument "expected a JSON object"
@@ -64,22 +65,35 @@ python3 -c 'import sys; sys.stdout.write("{\"api\":1,\"selector\":\"all\",\"argv
 expect_error $run invalid_argument 'field "argv": longer than 131072 bytes'
 
 send '{"api":1}'
-expect_error oasis.ctl.exec.nope not_found "no such request: oasis.ctl.exec.nope"
-expect_error oasis.ctl.exec not_found "no such request: oasis.ctl.exec"
+expect_error oasis.ctl.exec.nope.e2e-natsc not_found \
+    "no such request: exec.nope; the CLI may be newer than this server"
+expect_error oasis.ctl.exec invalid_argument \
+    'control subject "oasis.ctl.exec" is malformed: expected oasis.ctl.<group>.<verb>.<caller>'
+send '{"api":1,"selector":"all","argv":["true"],"timeout_sec":5}'
+expect_error oasis.ctl.exec.run invalid_argument \
+    'control subject "oasis.ctl.exec.run" names no caller: the CLI is older than this server'
+expect_error oasis.ctl.exec.run.e2e.extra invalid_argument \
+    'has 6 tokens, not 5 (oasis.ctl.<group>.<verb>.<caller>): the CLI is newer than this server'
+expect_error 'oasis.ctl.exec.run.bad$caller' invalid_argument \
+    'names a caller that is not valid: expected 1 to 64 of A-Z a-z 0-9 _ -'
+expect_error "oasis.ctl.exec.run.$(printf 'x%.0s' $(seq 65))" invalid_argument \
+    'names a caller that is not valid'
+expect_error "oasis.ctl.exec.run.$(printf 'x.%.0s' $(seq 1000))y" invalid_argument \
+    'has 1005 tokens, not 5'
 send '{"api":1,"batch_id":"../../x"}'
-expect_error oasis.ctl.exec.get invalid_argument "is not a batch id"
+expect_error oasis.ctl.exec.get.e2e-natsc invalid_argument "is not a batch id"
 send '{"api":1,"batch_id":5}'
-expect_error oasis.ctl.exec.cancel invalid_argument 'field "batch_id": expected a string'
+expect_error oasis.ctl.exec.cancel.e2e-natsc invalid_argument 'field "batch_id": expected a string'
 send '{"api":1,"limit":100000000}'
-expect_error oasis.ctl.exec.list invalid_argument 'field "limit": must be from 1 to 1000'
+expect_error oasis.ctl.exec.list.e2e-natsc invalid_argument 'field "limit": must be from 1 to 1000'
 send '{"api":1,"agent_id":"agent-1","labels":{"k":5}}'
-expect_error oasis.ctl.agent.set invalid_argument 'field "labels": expected an object of strings'
+expect_error oasis.ctl.agent.set.e2e-natsc invalid_argument 'field "labels": expected an object of strings'
 send '{"api":1,"agent_id":"agent-1","labels":{"k":""}}'
-expect_error oasis.ctl.agent.set invalid_argument 'label value of "k" is not valid'
+expect_error oasis.ctl.agent.set.e2e-natsc invalid_argument 'label value of "k" is not valid'
 send '{"api":1,"agent_id":"../x","labels":{"k":"v"}}'
-expect_error oasis.ctl.agent.set invalid_argument 'is not an agent id'
+expect_error oasis.ctl.agent.set.e2e-natsc invalid_argument 'is not an agent id'
 send '{"api":1,"selector":"system[\"rack\"] == \"x\""}'
-expect_error oasis.ctl.agent.list invalid_argument 'unknown fact "rack"'
+expect_error oasis.ctl.agent.list.e2e-natsc invalid_argument 'unknown fact "rack"'
 
 natsc requests requests 10 >replies
 expect_eq "$(wc -l <replies)" "$cases" "replies to $cases requests"
