@@ -1,5 +1,6 @@
 #include "oasis/streams.h"
 
+#include "oasis/audit.h"
 #include "oasis/wire.h"
 
 namespace oasis {
@@ -43,6 +44,16 @@ std::vector<StreamSpec> oasis_streams() {
     heartbeats.max_age = hours(24 * 30);
     heartbeats.max_msgs_per_subject = 1;
     specs.push_back(heartbeats);
+
+    // Who changed what (records of mutating control requests, by the server
+    // that handled them) and what agents alerted about, kept a year. Full,
+    // it drops its oldest entries rather than refuse new ones.
+    StreamSpec audit;
+    audit.name = wire::kAuditStream;
+    audit.subjects = {"oasis.audit.>", "oasis.alert.>"};
+    audit.max_age = hours(24 * 365);
+    audit.max_bytes = std::int64_t{1} << 30;
+    specs.push_back(audit);
     return specs;
 }
 

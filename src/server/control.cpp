@@ -1,5 +1,7 @@
 #include "control.h"
 
+#include "audit_trail.h"
+
 #include "oasis/json.h"
 #include "oasis/log.h"
 #include "oasis/version.h"
@@ -42,33 +44,66 @@ Status check_override(const wire::AgentOverride& change) {
 
 }  // namespace
 
+std::span<const ControlService::Verb> ControlService::verbs() {
+    static constexpr Verb kVerbs[] = {
+        {"agent.list", &ControlService::agent_list, false},
+        {"agent.set", &ControlService::agent_set, true},
+        {"exec.run", &ControlService::exec_run, true},
+        {"exec.get", &ControlService::exec_get, false},
+        {"exec.list", &ControlService::exec_list, false},
+        {"exec.cancel", &ControlService::exec_cancel, true},
+        {"system.status", &ControlService::system_status, false},
+        // Reading the trail changes nothing, so it leaves no record.
+        {"audit.list", &ControlService::audit_list, false},
+    };
+    return kVerbs;
+}
+
+bool ControlService::is_mutating(std::string_view action) {
+    for (const auto& verb : verbs())
+        if (verb.action == action) return verb.mutating;
+    return false;
+}
+
 std::string ControlService::handle(std::string_view subject, std::string_view payload) {
     auto parsed = wire::parse_control_subject(subject);
     if (!parsed.ok()) return refuse(subject, "", parsed.status());
-    const std::string& verb = parsed->action;
-    Result<std::string> reply =
-        error(Code::not_found, "no such request: " + verb.substr(0, 200) +
-                                   "; the CLI may be newer than this server");
+    auto table = verbs();
+    auto verb = std::find_if(table.begin(), table.end(),
+                             [&](const Verb& v) { return v.action == parsed->action; });
+    if (verb == table.end()) {
+        return refuse(subject, parsed->caller,
+                      error(Code::not_found, "no such request: " + parsed->action.substr(0, 200) +
+                                                 "; the CLI may be newer than this server"));
+    }
+
+    wire::AuditRecord audit;
+    audit.caller = parsed->caller;  // for the handlers' log lines
+    Result<std::string> reply = error(Code::internal, "no reply");
     try {
-        if (verb == "agent.list")
-            reply = agent_list(payload);
-        else if (verb == "agent.set")
-            reply = agent_set(payload);
-        else if (verb == "exec.run")
-            reply = exec_run(payload);
-        else if (verb == "exec.get")
-            reply = exec_get(payload);
-        else if (verb == "exec.list")
-            reply = exec_list(payload);
-        else if (verb == "exec.cancel")
-            reply = exec_cancel(payload);
-        else if (verb == "system.status")
-            reply = system_status(payload);
+        reply = (this->*verb->handler)(payload, audit);
     } catch (const std::exception& e) {
         reply = error(Code::internal, std::string("server error: ") + e.what());
     }
+    if (verb->mutating) record(audit, *parsed, reply.status());
     if (reply.ok()) return std::move(reply).value();
     return refuse(subject, parsed->caller, reply.status());
+}
+
+void ControlService::record(wire::AuditRecord& audit, const wire::ControlSubject& subject,
+                            const Status& outcome) {
+    audit.time_ms = wire::now_ms();
+    audit.caller = subject.caller;
+    audit.action = subject.action;
+    audit.outcome = outcome.ok() ? "ok" : outcome.message();
+    audit.server = config_.server.name;
+    // Not transactional: the change is made before it is recorded, so a
+    // server that dies in between leaves a change with no record, and one
+    // whose record JetStream refuses has only the error line that
+    // write_audit_record logs.
+    // TODO: record an intent before the change and its outcome after,
+    // paired by an id when listed, so that no change goes unrecorded.
+    (void)write_audit_record(bus_, audit);
 }
 
 std::string ControlService::refuse(std::string_view subject, const std::string& caller,
@@ -82,7 +117,7 @@ std::string ControlService::refuse(std::string_view subject, const std::string& 
     return wire::encode_error(st);
 }
 
-Result<std::string> ControlService::agent_list(std::string_view payload) {
+Result<std::string> ControlService::agent_list(std::string_view payload, wire::AuditRecord&) {
     auto req = wire::decode_agent_list_request(payload);
     if (!req.ok()) return req.status();
     std::vector<wire::AgentStatus> agents;
@@ -112,9 +147,10 @@ Result<std::string> ControlService::agent_list(std::string_view payload) {
     return wire::encode(reply);
 }
 
-Result<std::string> ControlService::agent_set(std::string_view payload) {
+Result<std::string> ControlService::agent_set(std::string_view payload, wire::AuditRecord& audit) {
     auto req = wire::decode_agent_set_request(payload);
     if (!req.ok()) return req.status();
+    audit.request = summarize(*req);
     if (!is_valid_agent_id(req->agent_id))
         return error(Code::invalid_argument, "\"" + req->agent_id + "\" is not an agent id");
     OASIS_RETURN_IF_ERROR(check_override(req->change));
@@ -134,18 +170,20 @@ Result<std::string> ControlService::agent_set(std::string_view payload) {
     OASIS_RETURN_IF_ERROR(
         bus_.kv_put(wire::kAgentOverrideBucket, req->agent_id, wire::encode(merged)));
     registry_.on_override(req->agent_id, merged);
-    log::info("control", "agent.set", {{"agent_id", req->agent_id}});
+    log::info("control", "agent.set", {{"agent_id", req->agent_id}, {"caller", audit.caller}});
     return wire::encode(*registry_.get(req->agent_id, now));
 }
 
-Result<std::string> ControlService::exec_run(std::string_view payload) {
+Result<std::string> ControlService::exec_run(std::string_view payload, wire::AuditRecord& audit) {
     auto req = wire::decode_exec_run_request(payload);
     if (!req.ok()) return req.status();
+    audit.request = summarize(*req);
     auto sel = Selector::parse(req->selector);
     if (!sel.ok()) return sel.status();
 
     auto now = wire::now_ms();
     Selection picked = registry_.select(*sel, now);
+    audit.request.targets = picked.online.size() + picked.offline.size();
     if (!picked.unknown.empty()) {
         return error(Code::not_found, "unknown agents: " + join(picked.unknown) +
                                           "; nothing was run (see `oasis agent list`)");
@@ -182,6 +220,7 @@ Result<std::string> ControlService::exec_run(std::string_view payload) {
         return stored_record.status().with_context("store batch " + batch.batch_id);
     }
     book_.on_record(batch);
+    audit.batch_id = batch.batch_id;
 
     std::vector<Bus::Outgoing> tasks;
     tasks.reserve(batch.targets.size());
@@ -214,7 +253,8 @@ Result<std::string> ControlService::exec_run(std::string_view payload) {
     log::info("control", "batch.created",
               {{"batch_id", batch.batch_id},
                {"targets", std::to_string(batch.targets.size())},
-               {"offline", std::to_string(picked.offline.size())}});
+               {"offline", std::to_string(picked.offline.size())},
+               {"caller", audit.caller}});
     return wire::encode(wire::ExecRunReply{batch, picked.offline});
 }
 
@@ -232,7 +272,7 @@ Result<wire::BatchReport> ControlService::find_batch(const std::string& batch_id
     return *book_.report(batch_id);
 }
 
-Result<std::string> ControlService::exec_get(std::string_view payload) {
+Result<std::string> ControlService::exec_get(std::string_view payload, wire::AuditRecord&) {
     auto req = wire::decode_batch_id_request(payload);
     if (!req.ok()) return req.status();
     auto report = find_batch(req->batch_id);
@@ -240,7 +280,7 @@ Result<std::string> ControlService::exec_get(std::string_view payload) {
     return wire::encode(*report);
 }
 
-Result<std::string> ControlService::exec_list(std::string_view payload) {
+Result<std::string> ControlService::exec_list(std::string_view payload, wire::AuditRecord&) {
     auto req = wire::decode_exec_list_request(payload);
     if (!req.ok()) return req.status();
     wire::ExecListReply reply;
@@ -251,22 +291,20 @@ Result<std::string> ControlService::exec_list(std::string_view payload) {
     for (auto& b : reply.batches) {
         b.batch.targets.clear();
         b.pending.clear();
-        std::size_t left = kShown;
-        for (auto& arg : b.batch.argv) {
-            if (arg.size() > left) arg = arg.substr(0, left) + "...";
-            left -= std::min(left, arg.size());
-        }
-        if (b.batch.selector.size() > kShown)
-            b.batch.selector = b.batch.selector.substr(0, kShown) + "...";
+        (void)shorten_argv(b.batch.argv, kShown);
+        b.batch.selector = wire::shorten(std::move(b.batch.selector), kShown);
     }
     return wire::encode(reply);
 }
 
-Result<std::string> ControlService::exec_cancel(std::string_view payload) {
+Result<std::string> ControlService::exec_cancel(std::string_view payload,
+                                                wire::AuditRecord& audit) {
     auto req = wire::decode_batch_id_request(payload);
     if (!req.ok()) return req.status();
+    audit.request = summarize(*req);
     auto report = find_batch(req->batch_id);
     if (!report.ok()) return report.status();
+    audit.batch_id = req->batch_id;
     wire::ExecCancelReply reply{req->batch_id, 0};
     if (report->pending.empty()) return wire::encode(reply);
 
@@ -309,11 +347,13 @@ Result<std::string> ControlService::exec_cancel(std::string_view payload) {
             reply.cancelled++;
     }
     log::info("control", "batch.cancelled",
-              {{"batch_id", batch.batch_id}, {"nodes", std::to_string(reply.cancelled)}});
+              {{"batch_id", batch.batch_id},
+               {"nodes", std::to_string(reply.cancelled)},
+               {"caller", audit.caller}});
     return wire::encode(reply);
 }
 
-Result<std::string> ControlService::system_status(std::string_view payload) {
+Result<std::string> ControlService::system_status(std::string_view payload, wire::AuditRecord&) {
     auto doc = wire::decode_exec_list_request(payload);  // only checks api
     if (!doc.ok()) return doc.status();
     auto now = wire::now_ms();
@@ -326,6 +366,20 @@ Result<std::string> ControlService::system_status(std::string_view payload) {
     w.field("agents_online", static_cast<std::uint64_t>(registry_.online_count(now)));
     w.field("agents_known", static_cast<std::uint64_t>(registry_.known_count()));
     return w.end_object().take();
+}
+
+Result<std::string> ControlService::audit_list(std::string_view payload, wire::AuditRecord&) {
+    auto req = wire::decode_audit_list_request(payload);
+    if (!req.ok()) return req.status();
+    auto state = bus_.stream_state(wire::kAuditStream);
+    if (!state.ok()) return state.status().with_context("audit stream");
+    // As agent.list does: a page fills at most half a message.
+    const std::size_t budget = static_cast<std::size_t>(bus_.max_payload()) / 2;
+    auto page = read_audit_page(*state, *req, budget, [this](std::uint64_t seq) {
+        return bus_.get_seq(wire::kAuditStream, seq);
+    });
+    if (!page.ok()) return page.status();
+    return wire::encode(*page);
 }
 
 std::vector<bool> ControlService::finalize(const std::string& batch_id,

@@ -2,14 +2,19 @@
 //
 // Every request gets exactly one reply: the result, or an error object with
 // a code and a message that says what to do. Malformed or hostile payloads
-// and subjects are errors, never crashes. Thread-safe; handle() may run on many threads.
+// and subjects are errors, never crashes. A request to a mutating verb is
+// written to the audit trail once its outcome is decided, before the reply.
+// Thread-safe; handle() may run on many threads.
 #pragma once
 
 #include "batch_book.h"
 #include "registry.h"
 
+#include "oasis/audit.h"
 #include "oasis/bus.h"
 #include "oasis/config.h"
+
+#include <span>
 
 namespace oasis::server {
 
@@ -21,6 +26,10 @@ public:
 
     // Returns the reply payload for a request on `subject`.
     std::string handle(std::string_view subject, std::string_view payload);
+
+    // Whether requests to `action` ("exec.run") change something, and so
+    // are recorded in the audit trail. False for unknown actions.
+    static bool is_mutating(std::string_view action);
 
     // A final state the server gives a node that did not report one.
     struct Settlement {
@@ -37,16 +46,31 @@ public:
     Status store_record(const wire::Batch& batch);
 
 private:
+    // A handler fills in what the audit record keeps of its request
+    // (request summary, batch id); mutating ones only.
+    using Handler = Result<std::string> (ControlService::*)(std::string_view payload,
+                                                            wire::AuditRecord& audit);
+    struct Verb {
+        std::string_view action;  // "<group>.<verb>"
+        Handler handler;
+        bool mutating;  // recorded in the audit trail, whatever the outcome
+    };
+    static std::span<const Verb> verbs();
+
     // Logs why a request is refused; returns the error reply.
     std::string refuse(std::string_view subject, const std::string& caller, const Status& st);
+    // Fills in and stores the audit record of a request that `outcome` ended.
+    void record(wire::AuditRecord& audit, const wire::ControlSubject& subject,
+                const Status& outcome);
 
-    Result<std::string> agent_list(std::string_view payload);
-    Result<std::string> agent_set(std::string_view payload);
-    Result<std::string> exec_run(std::string_view payload);
-    Result<std::string> exec_get(std::string_view payload);
-    Result<std::string> exec_list(std::string_view payload);
-    Result<std::string> exec_cancel(std::string_view payload);
-    Result<std::string> system_status(std::string_view payload);
+    Result<std::string> agent_list(std::string_view payload, wire::AuditRecord&);
+    Result<std::string> agent_set(std::string_view payload, wire::AuditRecord& audit);
+    Result<std::string> exec_run(std::string_view payload, wire::AuditRecord& audit);
+    Result<std::string> exec_get(std::string_view payload, wire::AuditRecord&);
+    Result<std::string> exec_list(std::string_view payload, wire::AuditRecord&);
+    Result<std::string> exec_cancel(std::string_view payload, wire::AuditRecord& audit);
+    Result<std::string> system_status(std::string_view payload, wire::AuditRecord&);
+    Result<std::string> audit_list(std::string_view payload, wire::AuditRecord&);
 
     Result<wire::BatchReport> find_batch(const std::string& batch_id);
 
