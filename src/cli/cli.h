@@ -43,6 +43,7 @@ int run(int argc, char** argv, int first);
 int agent_command(int argc, char** argv, int first);
 int exec_command(int argc, char** argv, int first);
 int system_command(int argc, char** argv, int first);
+int audit_command(int argc, char** argv, int first);
 
 // `system init` and `system issue-agent-cert` (system_init.cpp); these need
 // no configuration and no NATS.

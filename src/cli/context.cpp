@@ -7,7 +7,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -180,6 +182,16 @@ std::optional<std::string> Context::call(std::string_view group, std::string_vie
         return std::nullopt;
     }
     return std::move(reply->data);
+}
+
+Result<int> parse_limit(const std::string& text, int max) {
+    char* rest = nullptr;
+    errno = 0;
+    long limit = std::strtol(text.c_str(), &rest, 10);
+    if (text.empty() || *rest != '\0' || errno == ERANGE || limit < 1 || limit > max)
+        return error(Code::invalid_argument, "--limit must be a whole number from 1 to " +
+                                                 std::to_string(max) + ", got \"" + text + "\"");
+    return static_cast<int>(limit);
 }
 
 std::string for_terminal(std::string_view text) {

@@ -73,6 +73,10 @@ private:
 // without, "unverified-" and the login name. Both made a caller token.
 Result<std::string> caller_identity(const Config& config);
 
+// A --limit value: a whole number from 1 to `max`; invalid_argument naming
+// the range and what was given otherwise.
+Result<int> parse_limit(const std::string& text, int max);
+
 // Exit code for a Status (not_found -> kNotFound, ...).
 int exit_code_for(const Status& st);
 

@@ -273,13 +273,9 @@ int exec_list(int argc, char** argv, int first) {
     int exit = kOk;
     auto ctx = Context::parse(options, argc, argv, first, exit);
     if (!ctx) return exit;
-    std::string text = ctx->args()["limit"].as<std::string>();
-    char* rest = nullptr;
-    long limit = std::strtol(text.c_str(), &rest, 10);
-    if (text.empty() || *rest != '\0' || limit < 1 || limit > 1000)
-        return Context::usage_error("--limit must be a whole number from 1 to 1000, got \"" +
-                                    text + "\"");
-    auto payload = ctx->call("exec", "list", wire::encode(wire::ExecListRequest{int(limit)}), exit);
+    auto limit = parse_limit(ctx->args()["limit"].as<std::string>(), 1000);
+    if (!limit.ok()) return Context::fail(limit.status());
+    auto payload = ctx->call("exec", "list", wire::encode(wire::ExecListRequest{*limit}), exit);
     if (!payload) return exit;
     auto reply = wire::decode_exec_list_reply(*payload);
     if (!reply.ok()) return Context::fail(reply.status());

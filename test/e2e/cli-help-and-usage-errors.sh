@@ -10,7 +10,7 @@ port=$(free_port)
 export OASIS__NATS__URL="nats://127.0.0.1:$port"
 
 for command in "" system "system status" agent "agent list" "agent set" "agent run" \
-               exec "exec run" "exec get" "exec list" "exec cancel" server; do
+               exec "exec run" "exec get" "exec list" "exec cancel" audit "audit list" server; do
     for flag in --help -h; do
         # shellcheck disable=SC2086  # the command words split on purpose
         cli $command $flag
@@ -52,6 +52,9 @@ expect_usage_error 'oasis: error: missing BATCH_ID' exec get
 expect_usage_error 'oasis: error: missing BATCH_ID' exec cancel
 expect_usage_error 'oasis: error: --limit must be a whole number from 1 to 1000, got "0"' \
     exec list --limit 0
+expect_usage_error 'oasis: error: --limit must be a whole number from 1 to 1000, got "x"' \
+    audit list --limit x
+expect_usage_error 'oasis: error: unknown command "oasis audit frob"' audit frob
 expect_usage_error 'oasis: error: unexpected argument "extra" (see --help)' exec list extra
 expect_usage_error 'oasis: error: missing --agent-id ID' agent set
 expect_usage_error 'oasis: error: --output must be text or json, got "xml"' \

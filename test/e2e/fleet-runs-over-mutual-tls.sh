@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # With [tls] certs_dir set, the server, the agents and the CLI all speak
 # mutual TLS to a nats-server that requires client certificates; a CLI
-# without a certificate is refused. Certificates come from the openssl
+# without a certificate is refused, and the caller the CLI puts in its
+# requests is its certificate's CN. Certificates come from the openssl
 # command here, independently of Oasis's own certificate code.
 source "$(dirname "$0")/lib.sh"
 
@@ -29,6 +30,12 @@ start_fleet 'agent-1||' 'agent-2||'
 cli exec run -t all --output json -- echo over-tls
 expect_rc 0 "exec run over mutual TLS"
 expect_eq "$(ran_on)" "agent-1,agent-2" "agents that ran over mutual TLS"
+
+# The CLI names itself by its certificate's CN, not by its login name.
+cli audit list --limit 1 --output json
+expect_rc 0 "audit list over mutual TLS"
+expect_eq "$(jq -r '.entries[0].record | .action + " by " + .caller' <<<"$OUT")" \
+    "exec.run by cli" "the caller of exec run over mutual TLS"
 
 OASIS__TLS__CERTS_DIR= cli agent list
 expect_rc 3 "a CLI without a certificate"
