@@ -102,10 +102,17 @@ std::unique_ptr<Context> Context::parse(cxxopts::Options& options, int argc, cha
 
 Bus* Context::bus() {
     if (bus_) return bus_.get();
+    auto who = caller();
+    if (!who.ok()) {
+        fail(who.status());
+        return nullptr;
+    }
     BusOptions o;
     o.urls = config_.nats.urls;
     o.name = "oasis-cli";
     o.tls = tls_files(config_.tls.certs_dir, "cli");
+    // NATS lets this identity read replies only under its own prefix.
+    o.inbox_prefix = wire::cli_inbox_prefix(*who);
     auto bus = Bus::connect(o);
     if (!bus.ok()) {
         fail(bus.status());
@@ -157,17 +164,12 @@ Result<std::string> Context::caller() {
 
 std::optional<std::string> Context::call(std::string_view group, std::string_view verb,
                                          const std::string& payload, int& exit) {
-    Bus* b = bus();
+    Bus* b = bus();  // also settles caller_
     if (!b) {
         exit = kUnavailable;
         return std::nullopt;
     }
-    auto who = caller();
-    if (!who.ok()) {
-        exit = fail(who.status());
-        return std::nullopt;
-    }
-    auto reply = b->request(wire::control_subject(group, verb, *who), payload, 60s);
+    auto reply = b->request(wire::control_subject(group, verb, caller_), payload, 60s);
     if (!reply.ok()) {
         Status st = reply.status();
         if (st.code() == Code::unavailable) {

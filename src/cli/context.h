@@ -40,7 +40,8 @@ public:
     }
     const Config& config() const { return config_; }
 
-    // Connects on first use; reports the failure itself and returns null.
+    // Connects on first use, with the reply-inbox prefix of caller();
+    // reports the failure itself and returns null.
     Bus* bus();
     // The caller token every control request carries (see caller_identity).
     Result<std::string> caller();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The nats-server configuration that `oasis system init` writes gives each
 # certificate only its role's rights. A whole fleet works under it (the
-# server, agents whose ids hold dots, the CLI, an agent catching up on a
-# task queued while it was away), and a real nats-server refuses every
+# server, agents whose ids hold dots, the CLI, whose requests the audit
+# trail records under its CN, an agent catching up on a task queued while
+# it was away), and a real nats-server refuses every
 # step outside a role: an agent's certificate cannot publish a task, read
 # another agent's tasks or replies, write another's results or heartbeats,
 # touch the key-value buckets, the object store or the stream API, or send
@@ -28,6 +29,10 @@ wait_online a1 web.1
 cli exec run -t all --output json -- echo hi
 expect_rc 0 "exec run under least privilege"
 expect_eq "$(ran_on)" "a1,web.1" "agents that ran"
+cli audit list --limit 1 --output json
+expect_rc 0 "audit list under least privilege"
+expect_eq "$(jq -r '.entries[0].record | .action + " by " + .caller' <<<"$OUT")" \
+    "exec.run by oasis-cli" "the audit record of exec run"
 
 # A task queued for an offline agent reaches it through its own consumer.
 stop_agent web.1
