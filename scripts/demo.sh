@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Sets everything up and runs Oasis for real on this machine: a local NATS
-# JetStream server, an `oasis server`, three agents with different labels,
-# and commands run on the agents a selector picks.
+# Sets everything up and runs Oasis for real on this machine, secured as
+# in production: `oasis system init` makes a CA, certificates and a
+# nats-server configuration with mutual TLS and one least-privilege NATS
+# user per identity; then a local NATS JetStream server, an `oasis server`,
+# three agents (each with its own certificate) with different labels, and
+# commands run on the agents a selector picks.
 #
 #   scripts/demo.sh          run the tour, then stop everything
 #   scripts/demo.sh --keep   leave the fleet running and print how to use it
@@ -15,8 +18,18 @@ scripts/setup.sh | tail -n 1
 oasis="$PWD/build/src/oasis"
 work=$(mktemp -d /tmp/oasis-demo.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export OASIS__NATS__URL="nats://127.0.0.1:$port"
 pids=()
+
+# The CA, certificates, nats-server.conf and oasis.toml; a certificate
+# bundle per agent. This fleet's NATS listens on a free port.
+conf="$work/oasis"
+"$oasis" system init --dir "$conf" >/dev/null
+for id in agent-1 agent-2 agent-3; do
+  "$oasis" system issue-agent-cert --dir "$conf" --agent-id "$id" >/dev/null
+done
+sed -i -e "s|^listen: .*|listen: \"127.0.0.1:$port\"|" "$conf/nats-server.conf"
+export OASIS_CONFIG="$conf/oasis.toml"
+export OASIS__NATS__URL="tls://127.0.0.1:$port"
 
 stop_all() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -27,7 +40,7 @@ if [ $keep -eq 0 ]; then trap stop_all EXIT; fi
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
-nats-server -js -a 127.0.0.1 -p "$port" -sd "$work/nats" >"$work/nats.log" 2>&1 &
+nats-server -c "$conf/nats-server.conf" >"$work/nats.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
 
@@ -36,7 +49,7 @@ pids+=($!)
 
 start_agent() {  # id labels groups
   OASIS__AGENT_ID=$1 OASIS__AGENT_LABELS=$2 OASIS__AGENT_GROUPS=$3 \
-  OASIS__AGENT__STATE_DIR="$work/$1" \
+  OASIS__AGENT__STATE_DIR="$work/$1" OASIS__TLS__CERTS_DIR="$conf/certs/agents/$1" \
     "$oasis" agent run >"$work/$1.log" 2>&1 &
   pids+=($!)
 }
@@ -60,12 +73,14 @@ step oasis exec run -t all --timeout 2 -- sleep 10
 "$oasis" exec run -t all --timeout 2 -- sleep 10 || true
 step oasis exec list
 "$oasis" exec list
+step oasis audit list --limit 5
+"$oasis" audit list --limit 5
 
 if [ $keep -eq 1 ]; then
   cat <<MSG
 
 The fleet keeps running (logs in $work). To use it:
-  export OASIS__NATS__URL=$OASIS__NATS__URL
+  export OASIS_CONFIG=$OASIS_CONFIG OASIS__NATS__URL=$OASIS__NATS__URL
   $oasis exec run -t all -- uptime
 Stop it with: kill ${pids[*]}
 MSG
