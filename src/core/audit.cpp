@@ -122,16 +122,6 @@ AuditEntry read_entry(ObjectReader& r) {
     return v;
 }
 
-template <typename T, typename F>
-Result<T> decode_with(std::string_view json, F read) {
-    auto doc = JsonDocument::parse(json);
-    if (!doc.ok()) return doc.status();
-    ObjectReader& r = (*doc)->root();
-    T value = read(r);
-    if (r.failed()) return r.status();
-    return value;
-}
-
 }  // namespace
 
 std::string shorten(std::string text, std::size_t max) {

@@ -60,4 +60,16 @@ private:
     std::optional<ObjectReader> root_;
 };
 
+// Parses `json` and runs `read` (ObjectReader& -> T) on its root; the
+// first problem, of the document or of any field, is the Status.
+template <typename T, typename F>
+Result<T> decode_with(std::string_view json, F read) {
+    auto doc = JsonDocument::parse(json);
+    if (!doc.ok()) return doc.status();
+    ObjectReader& r = (*doc)->root();
+    T value = read(r);
+    if (r.failed()) return r.status();
+    return value;
+}
+
 }  // namespace oasis

@@ -110,17 +110,6 @@ BatchReport read_batch_report(ObjectReader& r) {
     return v;
 }
 
-// Parses `json` and runs `read` on its root; the first problem wins.
-template <typename T, typename F>
-Result<T> decode_with(std::string_view json, F read) {
-    auto doc = JsonDocument::parse(json);
-    if (!doc.ok()) return doc.status();
-    ObjectReader& r = (*doc)->root();
-    T value = read(r);
-    if (r.failed()) return r.status();
-    return value;
-}
-
 Status check_argv(const std::vector<std::string>& argv) {
     if (argv.empty()) return error(Code::invalid_argument, "field \"argv\": the command is empty");
     std::size_t total = 0;
