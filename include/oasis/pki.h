@@ -69,6 +69,11 @@ Result<Issued> issue_cert(const Issued& ca, const CertRequest& req);
 // when there is none or it does not parse.
 Result<CertInfo> read_cert(std::string_view pem);
 
+// read_cert on the file at `path`. not_found or io_error ("cannot read
+// <path>: <reason>") when the file cannot be read, invalid_argument
+// ("<path> is not a PEM certificate (...)") when it holds none.
+Result<CertInfo> read_cert_file(const std::string& path);
+
 // Whether `cert_pem` was issued by the CA in `ca_pem` and is valid now.
 // permission_denied with OpenSSL's reason ("certificate signature failure",
 // "certificate has expired") when not; invalid_argument for bad PEM.

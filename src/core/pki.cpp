@@ -295,6 +295,29 @@ Status io_failure(const std::string& what, const std::string& path) {
     return error(Code::io_error, what + " " + path + ": " + std::strerror(errno));
 }
 
+// The whole file at `path`, refusing anything over 1 MiB (no certificate
+// is that large; the limit keeps a wrong path, say a device, harmless).
+Result<std::string> read_small_file(const std::string& path) {
+    constexpr std::size_t kMaxBytes = 1 << 20;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        Code code = errno == ENOENT ? Code::not_found : Code::io_error;
+        return error(code, "cannot read " + path + ": " + std::strerror(errno));
+    }
+    std::string text;
+    char buf[8192];
+    ssize_t n = 0;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && text.size() <= kMaxBytes)
+        text.append(buf, static_cast<std::size_t>(n));
+    Status st;
+    if (n < 0) st = io_failure("cannot read", path);
+    if (st.ok() && text.size() > kMaxBytes)
+        st = error(Code::invalid_argument, path + " is over 1 MiB: not a certificate");
+    ::close(fd);
+    if (!st.ok()) return st;
+    return text;
+}
+
 Status write_all(int fd, std::string_view content, const std::string& path) {
     while (!content.empty()) {
         ssize_t n = ::write(fd, content.data(), content.size());
@@ -382,6 +405,14 @@ Result<CertInfo> read_cert(std::string_view pem) {
     info.not_after = *not_after;
     info.is_ca = (X509_get_extension_flags(x) & EXFLAG_CA) != 0;
     info.serial_hex = serial_hex(x);
+    return info;
+}
+
+Result<CertInfo> read_cert_file(const std::string& path) {
+    auto text = read_small_file(path);
+    if (!text.ok()) return text.status();
+    auto info = read_cert(*text);
+    if (!info.ok()) return error(info.status().code(), path + " is " + info.status().message());
     return info;
 }
 

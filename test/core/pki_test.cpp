@@ -207,3 +207,28 @@ TEST_CASE("PEM files are written with the key private from the start", "[pki]") 
         REQUIRE(entries == 2);
     }
 }
+
+TEST_CASE("a certificate file reads back, and a bad one is named", "[pki]") {
+    TempDir tmp;
+    auto ca = test_ca("file-ca");
+    REQUIRE(oasis::write_pem_files(tmp.path.string(), "ca", ca).ok());
+    const std::string path = (tmp.path / "ca.pem").string();
+
+    auto info = oasis::read_cert_file(path);
+    REQUIRE(info.ok());
+    CHECK(info->common_name == "file-ca");
+
+    SECTION("a missing file") {
+        auto r = oasis::read_cert_file(path + ".missing");
+        CHECK(r.status().code() == Code::not_found);
+        CHECK(r.status().message() ==
+              "cannot read " + path + ".missing: No such file or directory");
+    }
+    SECTION("a file that holds no certificate") {
+        auto r = oasis::read_cert_file((tmp.path / "ca-key.pem").string());
+        CHECK(r.status().code() == Code::invalid_argument);
+        CHECK_THAT(r.status().message(),
+                   Catch::StartsWith((tmp.path / "ca-key.pem").string() +
+                                     " is not a PEM certificate ("));
+    }
+}
