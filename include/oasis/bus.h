@@ -102,7 +102,11 @@ enum class Replay { all, last_per_subject, new_only, from_sequence };
 class Bus {
 public:
     // Connects (or, with retry_initial_connect, starts connecting). Fails
-    // with Code::unavailable and a hint when NATS cannot be reached.
+    // with Code::unavailable and a plain cause and remedy when NATS cannot
+    // be reached or refuses the TLS handshake, and with
+    // Code::invalid_argument, naming the file, when a TLS file is missing,
+    // unreadable, not PEM, or a certificate has expired or is not yet
+    // valid (checked before connecting).
     static Result<std::unique_ptr<Bus>> connect(const BusOptions& options);
     ~Bus();
 

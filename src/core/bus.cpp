@@ -4,10 +4,7 @@
 #include "bus_impl.h"
 #include "oasis/log.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <ctime>
 
 namespace oasis {
 
@@ -47,16 +44,6 @@ void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void
                 {"subject", subject ? subject : ""}});
 }
 
-std::string hint_for_connect(natsStatus s, const std::string& detail) {
-    if (s == NATS_NO_SERVER)
-        return "no NATS server answers there; start nats-server (with -js) or fix [nats] url";
-    if (s == NATS_PROTOCOL_ERROR && detail.find("PONG") != std::string::npos)
-        return "the server closed the connection during the handshake; it probably requires a "
-               "client certificate ([tls] certs_dir)";
-    if (s == NATS_SSL_ERROR) return "TLS failed: " + detail;
-    return detail;
-}
-
 }  // namespace
 
 void ConnectionEvents::fire(std::string_view event) {
@@ -70,35 +57,6 @@ void ConnectionEvents::fire(std::string_view event) {
     } catch (...) {
     }
 }
-
-TlsFiles tls_files(const std::string& certs_dir, const std::string& name) {
-    if (certs_dir.empty()) return {};
-    return {certs_dir + "/ca.pem", certs_dir + "/" + name + ".pem",
-            certs_dir + "/" + name + "-key.pem"};
-}
-
-namespace {
-
-// Mutual TLS: the server is checked against our CA, we show our own
-// certificate. Missing files are named before nats.c gets a chance to
-// report them vaguely.
-Status configure_tls(natsOptions* opts, const TlsFiles& tls) {
-    for (const std::string* file : {&tls.ca_file, &tls.cert_file, &tls.key_file}) {
-        if (::access(file->c_str(), R_OK) != 0) {
-            return error(Code::invalid_argument,
-                         "cannot read TLS file " + *file + ": " + std::strerror(errno) +
-                             " (make certificates with `oasis system init`, or fix [tls] "
-                             "certs_dir)");
-        }
-    }
-    natsStatus s = natsOptions_SetSecure(opts, true);
-    if (s == NATS_OK) s = natsOptions_LoadCATrustedCertificates(opts, tls.ca_file.c_str());
-    if (s == NATS_OK)
-        s = natsOptions_LoadCertificatesChain(opts, tls.cert_file.c_str(), tls.key_file.c_str());
-    return nats_status(s, "load TLS certificates");
-}
-
-}  // namespace
 
 Status nats_status(natsStatus s, std::string_view what, jsErrCode js_err) {
     if (s == NATS_OK) return {};
@@ -199,6 +157,12 @@ Bus::~Bus() {
 }
 
 Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
+    // TLS files are checked here, where each can be named with what to do,
+    // rather than left to nats.c and the handshake to fail vaguely.
+    auto own_cert = check_tls_setup(options.urls, options.tls,
+                                    static_cast<std::int64_t>(std::time(nullptr)));
+    if (!own_cert.ok()) return own_cert.status();
+
     auto* events = new ConnectionEvents;  // never freed; see ConnectionEvents
     events->on_state = options.on_state;
 
@@ -240,6 +204,7 @@ Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
     auto impl = std::make_unique<Impl>();
     impl->events = events;
     impl->inbox_prefix = options.inbox_prefix;
+    impl->identity = describe_identity(options.tls, *own_cert, options.name);
     s = natsConnection_Connect(&impl->nc, opts);
     natsOptions_Destroy(opts);
     if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;  // retry_initial_connect: goes on in background
@@ -248,7 +213,8 @@ Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
         std::string detail = last ? last : natsStatus_GetText(s);
         std::string where = options.urls.empty() ? "" : options.urls.front();
         return error(Code::unavailable,
-                     "cannot connect to NATS at " + where + ": " + hint_for_connect(s, detail));
+                     "cannot connect to NATS at " + where + ": " +
+                         explain_connect_failure(s, detail, where, options.tls, impl->identity));
     }
 
     jsOptions jo;

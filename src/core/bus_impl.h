@@ -2,6 +2,7 @@
 #pragma once
 
 #include "oasis/bus.h"
+#include "oasis/pki.h"
 
 #include <nats/nats.h>
 
@@ -10,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace oasis {
 
@@ -66,6 +68,33 @@ struct Bus::Impl {
     natsConnection* nc = nullptr;
     jsCtx* js = nullptr;
     std::string inbox_prefix;
+    std::string identity;  // who NATS sees, for messages; see describe_identity
 };
+
+// --- TLS and connect errors (bus_tls.cpp) ---
+
+// Checks a connection's TLS set-up before nats.c sees it: a tls:// URL
+// needs TLS files (nats.c 3.4.1 would speak plaintext to it without);
+// each file can be read, and ca_file and cert_file hold a PEM certificate
+// valid at `now` (unix seconds). Returns what our certificate says of its
+// holder (empty without TLS), or invalid_argument naming the URL or file,
+// the cause and what to do.
+Result<CertInfo> check_tls_setup(const std::vector<std::string>& urls, const TlsFiles& tls,
+                                 std::int64_t now);
+
+// Sets up mutual TLS on `opts`: NATS is checked against tls.ca_file, and
+// we show tls.cert_file. Call check_tls_setup first.
+Status configure_tls(natsOptions* opts, const TlsFiles& tls);
+
+// Who a connection is to NATS, for messages: "the certificate <file>
+// (CN=<cn>)" with TLS, else "connection \"<name>\"" (or "this
+// connection" without a name).
+std::string describe_identity(const TlsFiles& tls, const CertInfo& cert,
+                              const std::string& name);
+
+// Why the first connect to `url` failed, as one line with what to do:
+// nats.c's status and its last error text (`detail`) in.
+std::string explain_connect_failure(natsStatus s, std::string_view detail, std::string_view url,
+                                    const TlsFiles& tls, const std::string& identity);
 
 }  // namespace oasis
