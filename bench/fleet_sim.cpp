@@ -177,6 +177,7 @@ int run(const SimOptions& o) {
         BusOptions bo;
         bo.urls = {o.nats_url};
         bo.name = "oasis-fleet-sim " + o.prefix + " #" + std::to_string(k);
+        bo.confirm_subscriptions = false;  // thousands of subscriptions, no permissions
         auto bus = Bus::connect(bo);
         if (!bus.ok()) {
             std::fprintf(stderr, "oasis-fleet-sim: error: %s\n", bus.status().message().c_str());

@@ -124,6 +124,7 @@ Result<std::unique_ptr<Bus>> connect(const FloorOptions& o, const std::string& n
     BusOptions bo;
     bo.urls = {o.nats_url};
     bo.name = name;
+    bo.confirm_subscriptions = false;  // thousands of subscriptions, no permissions
     return Bus::connect(bo);
 }
 

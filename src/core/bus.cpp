@@ -4,6 +4,7 @@
 #include "bus_impl.h"
 #include "oasis/log.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace oasis {
@@ -35,12 +36,24 @@ void on_closed(natsConnection*, void* closure) {
 }
 
 // Errors nats.c reports only asynchronously: permission violations, slow
-// consumers, missed heartbeats of ordered consumers.
-void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void*) {
+// consumers, missed heartbeats of ordered consumers. nats.c sets the
+// callback's own text as this thread's last error. A violation is recorded
+// for request() and subscribe() (bus_permissions.cpp), which report it to
+// their caller, so it is only a warning here.
+void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void* closure) {
+    const char* text = nats_GetLastError(nullptr);
+    std::string detail = text ? text : "";
     const char* subject = sub ? natsSubscription_GetSubject(sub) : nullptr;
+    if (err == NATS_NOT_PERMITTED) {
+        if (auto violation = parse_permission_violation(detail)) {
+            static_cast<ConnectionEvents*>(closure)->record(*violation);
+            log::warn("bus", "nats.permission_denied", {{"detail", detail}});
+            return;
+        }
+    }
     log::error("bus", "nats.async_error",
                {{"status", natsStatus_GetText(err)},
-                {"detail", nats_GetLastError(nullptr) ? nats_GetLastError(nullptr) : ""},
+                {"detail", detail},
                 {"subject", subject ? subject : ""}});
 }
 
@@ -185,7 +198,7 @@ Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
     if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, on_disconnected, events);
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, on_reconnected, events);
     if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, on_closed, events);
-    if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, on_async_error, nullptr);
+    if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, on_async_error, events);
     if (s == NATS_OK && options.retry_initial_connect)
         // With a callback the connect returns at once and goes on in the
         // background; without one nats.c blocks until NATS answers.
@@ -205,6 +218,7 @@ Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
     impl->events = events;
     impl->inbox_prefix = options.inbox_prefix;
     impl->identity = describe_identity(options.tls, *own_cert, options.name);
+    impl->confirm_subscriptions = options.confirm_subscriptions;
     s = natsConnection_Connect(&impl->nc, opts);
     natsOptions_Destroy(opts);
     if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK;  // retry_initial_connect: goes on in background
@@ -242,21 +256,55 @@ Status Bus::publish_request(std::string_view subject, std::string_view reply,
     return nats_status(s, "publish to " + subj);
 }
 
+namespace {
+
+// A synchronous subscription, destroyed (and so ended) with its owner.
+struct SyncSubscription {
+    natsSubscription* sub = nullptr;
+    ~SyncSubscription() { natsSubscription_Destroy(sub); }
+};
+
+}  // namespace
+
+// Each request has its own inbox subscription rather than nats.c's shared
+// one, so that NATS refusing this subject or this inbox can be seen and
+// reported at once (bus_permissions.cpp); it costs a SUB and an UNSUB.
 Result<Message> Bus::request(std::string_view subject, std::string_view data,
                              std::chrono::milliseconds timeout) {
-    std::string subj(subject);
-    natsMsg* reply = nullptr;
-    natsStatus s = natsConnection_Request(&reply, impl_->nc, subj.c_str(), data.data(),
-                                          static_cast<int>(data.size()), timeout.count());
+    const Deadline deadline = std::chrono::steady_clock::now() + timeout;
+    const std::string subj(subject);
+    const std::string inbox = new_inbox();
+    const std::uint64_t mark = impl_->events->violation_count();
+
+    SyncSubscription reply_sub;
+    natsStatus s = natsConnection_SubscribeSync(&reply_sub.sub, impl_->nc, inbox.c_str());
+    if (s == NATS_OK) s = natsSubscription_AutoUnsubscribe(reply_sub.sub, 1);
+    if (s == NATS_OK)
+        s = natsConnection_PublishRequest(impl_->nc, subj.c_str(), inbox.c_str(), data.data(),
+                                          static_cast<int>(data.size()));
     if (s != NATS_OK) return nats_status(s, "request on " + subj);
+
+    using Kind = PermissionViolation::Kind;
+    if (auto refused = impl_->refusal({{Kind::publish, subj}, {Kind::subscribe, inbox}}, mark,
+                                      deadline))
+        return *refused;
+
+    natsMsg* reply = nullptr;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    s = natsSubscription_NextMsg(&reply, reply_sub.sub, std::max<std::int64_t>(1, left.count()));
+    if (s != NATS_OK) return nats_status(s, "request on " + subj);
+    const bool nobody = natsMsg_IsNoResponders(reply);
     Message m = copy_message(reply);
     natsMsg_Destroy(reply);
+    if (nobody) return error(Code::unavailable, "request on " + subj + ": no responders");
     return m;
 }
 
 Result<std::unique_ptr<Subscription>> Bus::subscribe(std::string_view subject,
                                                      std::string_view queue_group,
                                                      MessageHandler handler) {
+    const std::uint64_t mark = impl_->events->violation_count();
     auto state = std::make_shared<SubscriptionState>();
     state->handler = std::move(handler);
     void* closure = new_subscription_closure(state);
@@ -279,7 +327,14 @@ Result<std::unique_ptr<Subscription>> Bus::subscribe(std::string_view subject,
         }
         return st;  // the closure leaks only on this rare path; see on_subscription_complete
     }
-    return std::unique_ptr<Subscription>(new NatsSubscription(sub, state));
+    auto owned = std::unique_ptr<Subscription>(new NatsSubscription(sub, state));
+
+    if (impl_->confirm_subscriptions) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        PermissionViolation mine{PermissionViolation::Kind::subscribe, subj};
+        if (auto refused = impl_->refusal({mine}, mark, deadline)) return *refused;
+    }
+    return owned;
 }
 
 Status Bus::flush(std::chrono::milliseconds timeout) {

@@ -7,9 +7,12 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -52,6 +55,8 @@ private:
 // Allocates the C closure for a new subscription; see on_subscription_complete.
 void* new_subscription_closure(const std::shared_ptr<SubscriptionState>& state);
 
+using Deadline = std::chrono::steady_clock::time_point;
+
 // Connection callbacks may fire during and after natsConnection_Destroy
 // (nats.c issue 735), so this closure is never freed: a few bytes per
 // connection; the Bus detaches the callable when it goes away.
@@ -60,7 +65,19 @@ struct ConnectionEvents {
     std::function<void(std::string_view)> on_state;
     std::atomic<bool> closing{false};  // a deliberate close: nothing to warn about
 
+    // Permission violations, recorded by the error handler on a nats.c
+    // thread, numbered from 1; `cv` wakes whoever waits for one.
+    std::condition_variable cv;
+    std::uint64_t violations = 0;  // how many so far; guarded by mu
+    std::deque<std::pair<std::uint64_t, PermissionViolation>> recent;  // the last few; mu
+
     void fire(std::string_view event);
+    void record(PermissionViolation violation);
+    std::uint64_t violation_count();
+    // Waits until `until` for a violation numbered above `after` that is
+    // one of `watched`; nullopt when none came.
+    std::optional<PermissionViolation> wait_for_violation(
+        std::uint64_t after, const std::vector<PermissionViolation>& watched, Deadline until);
 };
 
 struct Bus::Impl {
@@ -69,6 +86,14 @@ struct Bus::Impl {
     jsCtx* js = nullptr;
     std::string inbox_prefix;
     std::string identity;  // who NATS sees, for messages; see describe_identity
+    bool confirm_subscriptions = true;
+
+    // The permission_denied error for the first of `watched` that NATS
+    // refused after violation number `mark`, or nullopt. Makes one round
+    // trip to NATS (bounded by `deadline`) so that NATS has answered
+    // everything sent before; nullopt when that fails (disconnected, slow).
+    std::optional<Status> refusal(const std::vector<PermissionViolation>& watched,
+                                  std::uint64_t mark, Deadline deadline);
 };
 
 // --- TLS and connect errors (bus_tls.cpp) ---
@@ -96,5 +121,15 @@ std::string describe_identity(const TlsFiles& tls, const CertInfo& cert,
 // nats.c's status and its last error text (`detail`) in.
 std::string explain_connect_failure(natsStatus s, std::string_view detail, std::string_view url,
                                     const TlsFiles& tls, const std::string& identity);
+
+// --- permissions (bus_permissions.cpp) ---
+
+// The violation nats.c's error text reports ("Permissions Violation for
+// Publish to \"x\"", "... for Subscription to \"x\" using queue \"q\""),
+// or nullopt for any other text.
+std::optional<PermissionViolation> parse_permission_violation(std::string_view text);
+
+// "NATS refused <identity> permission to publish to <subject>: ..."
+std::string refusal_message(const PermissionViolation& violation, const std::string& identity);
 
 }  // namespace oasis

@@ -291,3 +291,113 @@ TEST_CASE("TLS on one side only says which side wants what", "[bus][tls]") {
                   "role's certificate and key, or use a nats:// URL");
     }
 }
+
+// --- permissions ---------------------------------------------------------
+
+namespace {
+
+// NATS mapping certificates to users (verify_and_map): "cli" may publish
+// to ok.> and reply inboxes and subscribe to ok.> and _INBOX.>; "boxless"
+// may not subscribe to _INBOX.>; "nobody" has no user at all.
+struct PermissionWorld {
+    Certs certs;
+    std::unique_ptr<oasis::testing::NatsServer> nats;
+
+    PermissionWorld() {
+        certs.make_ca("ca");
+        certs.issue_server("nats", "ca");
+        for (const char* who : {"cli", "boxless", "nobody"}) certs.issue(who, "ca");
+        const std::string conf = certs.dir + "/nats.conf";
+        std::ofstream(conf)
+            << "tls { cert_file: \"" << certs.path("nats") << "\", key_file: \""
+            << certs.key("nats") << "\", ca_file: \"" << certs.path("ca")
+            << "\", verify_and_map: true }\n"
+            << "authorization { users = [\n"
+            << "  {user: \"CN=cli\", permissions: {publish: {allow: [\"ok.>\", \"_INBOX.>\"]},"
+            << " subscribe: {allow: [\"ok.>\", \"_INBOX.>\"]}}}\n"
+            << "  {user: \"CN=boxless\", permissions: {publish: {allow: [\"ok.>\"]},"
+            << " subscribe: {allow: [\"ok.>\"]}}}\n"
+            << "] }\n";
+        nats = std::make_unique<oasis::testing::NatsServer>(std::vector<std::string>{"-c", conf});
+    }
+
+    std::unique_ptr<Bus> connect_as(const std::string& who) {
+        auto bus = connect(nats->url(), certs.client(who));
+        INFO(bus.status().message());
+        REQUIRE(bus.ok());
+        return std::move(bus).value();
+    }
+
+    std::string refused(const std::string& who, const std::string& what) const {
+        return "NATS refused the certificate " + certs.path(who) + " (CN=" + who +
+               ") permission to " + what +
+               ": check that this certificate belongs to this role, and nats-auth.conf";
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a request NATS refuses is permission_denied at once, naming subject and certificate",
+          "[bus][tls][permissions]") {
+    PermissionWorld w;
+    auto bus = w.connect_as("cli");
+    for (int attempt = 0; attempt < 2; ++attempt) {  // the second meets an old violation
+        auto start = std::chrono::steady_clock::now();
+        auto reply = bus->request("denied.subject", "{}", 20s);
+        REQUIRE_FALSE(reply.ok());
+        CHECK(reply.status().code() == Code::permission_denied);
+        CHECK(reply.status().message() == w.refused("cli", "publish to denied.subject"));
+        CHECK(std::chrono::steady_clock::now() - start < 5s);
+    }
+    auto last = bus->last_permission_violation();
+    REQUIRE(last);
+    CHECK(last->kind == oasis::PermissionViolation::Kind::publish);
+    CHECK(last->subject == "denied.subject");
+}
+
+TEST_CASE("a request whose reply inbox NATS refuses is permission_denied",
+          "[bus][tls][permissions]") {
+    PermissionWorld w;
+    auto bus = w.connect_as("boxless");
+    auto start = std::chrono::steady_clock::now();
+    auto reply = bus->request("ok.anyone", "{}", 20s);
+    REQUIRE_FALSE(reply.ok());
+    CHECK(reply.status().code() == Code::permission_denied);
+    CHECK_THAT(reply.status().message(),
+               Catch::StartsWith("NATS refused the certificate " + w.certs.path("boxless") +
+                                 " (CN=boxless) permission to subscribe to _INBOX."));
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+TEST_CASE("a subscription NATS refuses is permission_denied; allowed traffic still flows",
+          "[bus][tls][permissions]") {
+    PermissionWorld w;
+    auto bus = w.connect_as("cli");
+    auto denied = bus->subscribe("elsewhere.>", "q", [](oasis::Message&&) {});
+    REQUIRE_FALSE(denied.ok());
+    CHECK(denied.status().code() == Code::permission_denied);
+    CHECK(denied.status().message() == w.refused("cli", "subscribe to elsewhere.>"));
+
+    auto echo = bus->subscribe("ok.echo", "", [&](oasis::Message&& m) {
+        (void)bus->publish(m.reply, "echo:" + m.data);
+    });
+    REQUIRE(echo.ok());
+    auto reply = bus->request("ok.echo", "hi", 5s);
+    INFO(reply.status().message());
+    REQUIRE(reply.ok());
+    CHECK(reply->data == "echo:hi");
+    auto nobody = bus->request("ok.nobody", "hi", 5s);
+    CHECK(nobody.status().code() == Code::unavailable);
+}
+
+TEST_CASE("a certificate NATS has no user for is told to add one", "[bus][tls][permissions]") {
+    PermissionWorld w;
+    auto bus = connect(w.nats->url(), w.certs.client("nobody"));
+    REQUIRE_FALSE(bus.ok());
+    CHECK(bus.status().code() == Code::unavailable);
+    CHECK(bus.status().message() ==
+          "cannot connect to NATS at " + w.nats->url() + ": NATS accepted the certificate " +
+              w.certs.path("nobody") +
+              " (CN=nobody) but has no user for it: add one to nats-auth.conf (`oasis system "
+              "issue-agent-cert` does so for an agent) and reload nats-server");
+}
