@@ -170,6 +170,13 @@ Bus::~Bus() {
 }
 
 Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
+    // nats.c 3.4.1's exit handler frees OpenSSL's list of compression
+    // methods behind OpenSSL's back; OpenSSL's own exit handler frees it
+    // again, and crashes, when it was registered first, i.e. when OpenSSL
+    // was used before nats.c was opened (reading a certificate below, say).
+    // Opening nats.c first makes OpenSSL's handler run first, safely.
+    if (natsStatus s = nats_Open(-1); s != NATS_OK) return nats_status(s, "open the NATS library");
+
     // TLS files are checked here, where each can be named with what to do,
     // rather than left to nats.c and the handshake to fail vaguely.
     auto own_cert = check_tls_setup(options.urls, options.tls,
