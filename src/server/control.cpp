@@ -365,6 +365,11 @@ Result<std::string> ControlService::system_status(std::string_view payload, wire
     w.field("started_at_ms", started_at_ms_);
     w.field("agents_online", static_cast<std::uint64_t>(registry_.online_count(now)));
     w.field("agents_known", static_cast<std::uint64_t>(registry_.known_count()));
+    if (certificate_) {
+        w.key("certificate").begin_object();
+        w.field("path", certificate_->path).field("cn", certificate_->common_name);
+        w.field("not_after_ms", certificate_->not_after_ms).end_object();
+    }
     return w.end_object().take();
 }
 

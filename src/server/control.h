@@ -14,15 +14,25 @@
 #include "oasis/bus.h"
 #include "oasis/config.h"
 
+#include <optional>
 #include <span>
+#include <string>
 
 namespace oasis::server {
 
+// The server's own TLS certificate, as `system status` shows it.
+struct OwnCertificate {
+    std::string path;
+    std::string common_name;
+    std::int64_t not_after_ms = 0;
+};
+
 class ControlService {
 public:
-    ControlService(Bus& bus, Registry& registry, BatchBook& book, const Config& config)
+    ControlService(Bus& bus, Registry& registry, BatchBook& book, const Config& config,
+                   std::optional<OwnCertificate> certificate = std::nullopt)
         : bus_(bus), registry_(registry), book_(book), config_(config),
-          started_at_ms_(wire::now_ms()) {}
+          certificate_(std::move(certificate)), started_at_ms_(wire::now_ms()) {}
 
     // Returns the reply payload for a request on `subject`.
     std::string handle(std::string_view subject, std::string_view payload);
@@ -78,6 +88,7 @@ private:
     Registry& registry_;
     BatchBook& book_;
     const Config& config_;
+    const std::optional<OwnCertificate> certificate_;  // none without TLS
     const std::int64_t started_at_ms_;
 };
 

@@ -10,6 +10,7 @@
 
 #include "oasis/bus.h"
 #include "oasis/log.h"
+#include "oasis/pki.h"
 #include "oasis/streams.h"
 #include "oasis/version.h"
 
@@ -148,6 +149,25 @@ Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers&
     return {};
 }
 
+// The server's own certificate, read once at start for `system status`,
+// with a warning in the log when it expires within 30 days. None without
+// TLS; the Bus has already refused a missing or expired one.
+std::optional<OwnCertificate> own_certificate(const Config& config) {
+    if (config.tls.certs_dir.empty()) return std::nullopt;
+    std::string path = tls_files(config.tls.certs_dir, "server").cert_file;
+    auto cert = read_cert_file(path);
+    if (!cert.ok()) {
+        log::warn("server", "tls.certificate_unreadable", {{"error", cert.status().message()}});
+        return std::nullopt;
+    }
+    std::int64_t days_left = (cert->not_after - wire::now_ms() / 1000) / 86400;
+    if (days_left < 30) {
+        log::warn("server", "tls.certificate_expires_soon",
+                  {{"path", path}, {"days_left", std::to_string(days_left)}});
+    }
+    return OwnCertificate{path, cert->common_name, cert->not_after * 1000};
+}
+
 }  // namespace
 
 int run(const Config& config) {
@@ -174,7 +194,7 @@ int run(const Config& config) {
 
     Registry registry(config.server.heartbeat_ttl_sec);
     BatchBook book;
-    ControlService control(**bus, registry, book, config);
+    ControlService control(**bus, registry, book, config, own_certificate(config));
     Followers followers;
     if (auto st =
             start_followers(**bus, registry, book, followers, config.server.heartbeat_ttl_sec);
