@@ -2,6 +2,8 @@
 
 #include "oasis/wire.h"
 
+#include <algorithm>
+
 namespace oasis {
 
 namespace {
@@ -19,6 +21,14 @@ bool ObjectReader::has(std::string_view key) const {
     simdjson::dom::element el;
     if (obj_.at_key(key).get(el) != simdjson::SUCCESS) return false;
     return !el.is_null();
+}
+
+void ObjectReader::write_fields(JsonWriter& out,
+                                const std::vector<std::string_view>& except) const {
+    for (auto field : obj_) {
+        if (std::find(except.begin(), except.end(), field.key) != except.end()) continue;
+        out.key(field.key).raw(simdjson::minify(field.value));
+    }
 }
 
 void ObjectReader::fail(std::string_view key, std::string_view what) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "oasis/facts.h"
+#include "oasis/json.h"
 #include "oasis/status.h"
 
 #include <simdjson.h>
@@ -33,6 +34,10 @@ public:
     std::optional<ObjectReader> object(std::string_view key, bool required = true);
     // Each element of the array at `key` that is an object.
     std::vector<ObjectReader> objects(std::string_view key, bool required = true);
+
+    // Writes each field of this object, but those named in `except`, into
+    // the open object of `out` as it is: to pass a reply on with additions.
+    void write_fields(JsonWriter& out, const std::vector<std::string_view>& except) const;
 
     void fail(std::string_view key, std::string_view what);
     bool failed() const { return !error_->empty(); }
