@@ -109,11 +109,13 @@ std::optional<Status> Bus::Impl::refusal(const std::vector<PermissionViolation>&
     if (natsConnection_FlushTimeout(nc, millis_until(deadline)) != NATS_OK) return {};
 
     // The -ERR has been read; its handler may not have run yet. Wait for it
-    // only when the connection's last error names one of ours.
+    // only when the connection's last error names one of ours, and for that
+    // one: when a request's inbox and subject are both refused, the subject
+    // (sent last) says more.
     auto last = connection_violation(nc);
     if (!last || !watched_for(watched, *last)) return {};
     auto soon = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1));
-    auto refused = events->wait_for_violation(mark, watched, soon);
+    auto refused = events->wait_for_violation(mark, {*last}, soon);
     if (!refused) return {};  // an old violation of the same subject
     return error(Code::permission_denied, refusal_message(*refused, identity));
 }

@@ -367,6 +367,10 @@ TEST_CASE("a request whose reply inbox NATS refuses is permission_denied",
                Catch::StartsWith("NATS refused the certificate " + w.certs.path("boxless") +
                                  " (CN=boxless) permission to subscribe to _INBOX."));
     CHECK(std::chrono::steady_clock::now() - start < 5s);
+
+    // Both refused: the subject says more than the inbox.
+    auto both = bus->request("denied.subject", "{}", 20s);
+    CHECK(both.status().message() == w.refused("boxless", "publish to denied.subject"));
 }
 
 TEST_CASE("a subscription NATS refuses is permission_denied; allowed traffic still flows",
