@@ -170,12 +170,8 @@ Bus::~Bus() {
 }
 
 Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
-    // nats.c 3.4.1's exit handler frees OpenSSL's list of compression
-    // methods behind OpenSSL's back; OpenSSL's own exit handler frees it
-    // again, and crashes, when it was registered first, i.e. when OpenSSL
-    // was used before nats.c was opened (reading a certificate below, say).
-    // Opening nats.c first makes OpenSSL's handler run first, safely.
-    if (natsStatus s = nats_Open(-1); s != NATS_OK) return nats_status(s, "open the NATS library");
+    // Before the certificates are read below; see open_bus_library.
+    OASIS_RETURN_IF_ERROR(open_bus_library());
 
     // TLS files are checked here, where each can be named with what to do,
     // rather than left to nats.c and the handshake to fail vaguely.
@@ -371,6 +367,12 @@ bool Bus::connected() const {
 }
 
 bool Bus::closed() const { return natsConnection_IsClosed(impl_->nc); }
+
+// nats.c 3.4.1's exit handler frees OpenSSL's list of compression methods
+// behind OpenSSL's back; OpenSSL's exit handler frees it again unless it
+// runs first, i.e. unless it was registered after nats.c's. Opening nats.c
+// before OpenSSL is first used orders them so.
+Status open_bus_library() { return nats_status(nats_Open(-1), "open the NATS library"); }
 
 void shutdown_bus_library() { nats_CloseAndWait(2000); }
 
