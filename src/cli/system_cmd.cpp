@@ -33,7 +33,9 @@ struct CertificateCheck {
     std::string warning;         // empty unless it expires within kWarnDays
 };
 
-std::string days(std::int64_t n) { return std::to_string(n) + (n == 1 ? " day" : " days"); }
+std::string days(std::int64_t n) {
+    return std::to_string(n) + (n == 1 ? " day" : " days");
+}
 
 // "2026-12-13 18:36:07 UTC", or with iso "2026-12-13T18:36:07Z".
 std::string utc_time(std::int64_t unix_seconds, bool iso = false) {
@@ -49,11 +51,12 @@ CertificateCheck check_certificate(std::string role, std::string path, std::stri
                                    std::int64_t not_after, std::int64_t now) {
     CertificateCheck c{std::move(role), std::move(path), std::move(cn), not_after, 0, ""};
     const std::int64_t left = not_after - now;
-    c.days_left = left >= 0 ? left / kSecondsPerDay : -((-left + kSecondsPerDay - 1) / kSecondsPerDay);
+    c.days_left =
+        left >= 0 ? left / kSecondsPerDay : -((-left + kSecondsPerDay - 1) / kSecondsPerDay);
     if (left >= kWarnDays * kSecondsPerDay) return c;
 
     std::string when = left >= kSecondsPerDay ? "expires in " + days(c.days_left)
-                       : left >= 0           ? "expires within a day"
+                       : left >= 0            ? "expires within a day"
                        : left > -kSecondsPerDay
                            ? "expired today"
                            : "expired " + days(-left / kSecondsPerDay) + " ago";

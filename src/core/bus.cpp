@@ -175,8 +175,8 @@ Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
 
     // TLS files are checked here, where each can be named with what to do,
     // rather than left to nats.c and the handshake to fail vaguely.
-    auto own_cert = check_tls_setup(options.urls, options.tls,
-                                    static_cast<std::int64_t>(std::time(nullptr)));
+    auto own_cert =
+        check_tls_setup(options.urls, options.tls, static_cast<std::int64_t>(std::time(nullptr)));
     if (!own_cert.ok()) return own_cert.status();
 
     auto* events = new ConnectionEvents;  // never freed; see ConnectionEvents
@@ -288,8 +288,8 @@ Result<Message> Bus::request(std::string_view subject, std::string_view data,
     if (s != NATS_OK) return nats_status(s, "request on " + subj);
 
     using Kind = PermissionViolation::Kind;
-    if (auto refused = impl_->refusal({{Kind::publish, subj}, {Kind::subscribe, inbox}}, mark,
-                                      deadline))
+    if (auto refused =
+            impl_->refusal({{Kind::publish, subj}, {Kind::subscribe, inbox}}, mark, deadline))
         return *refused;
 
     natsMsg* reply = nullptr;
@@ -372,7 +372,9 @@ bool Bus::closed() const { return natsConnection_IsClosed(impl_->nc); }
 // behind OpenSSL's back; OpenSSL's exit handler frees it again unless it
 // runs first, i.e. unless it was registered after nats.c's. Opening nats.c
 // before OpenSSL is first used orders them so.
-Status open_bus_library() { return nats_status(nats_Open(-1), "open the NATS library"); }
+Status open_bus_library() {
+    return nats_status(nats_Open(-1), "open the NATS library");
+}
 
 void shutdown_bus_library() { nats_CloseAndWait(2000); }
 

@@ -114,8 +114,7 @@ Status configure_tls(natsOptions* opts, const TlsFiles& tls);
 // Who a connection is to NATS, for messages: "the certificate <file>
 // (CN=<cn>)" with TLS, else "connection \"<name>\"" (or "this
 // connection" without a name).
-std::string describe_identity(const TlsFiles& tls, const CertInfo& cert,
-                              const std::string& name);
+std::string describe_identity(const TlsFiles& tls, const CertInfo& cert, const std::string& name);
 
 // Why the first connect to `url` failed, as one line with what to do:
 // nats.c's status and its last error text (`detail`) in.

@@ -41,10 +41,10 @@ std::string utc_time(std::int64_t unix_seconds) {
 // A TLS file that is not there, not readable or not PEM: the cause, and
 // where the files come from.
 Status bad_tls_file(const Status& cause, const std::string& path) {
-    return error(Code::invalid_argument,
-                 cause.message() + "; [tls] certs_dir (" + directory_of(path) +
-                     ") must hold ca.pem and this role's certificate and key: " +
-                     std::string(kMakeCerts));
+    return error(
+        Code::invalid_argument,
+        cause.message() + "; [tls] certs_dir (" + directory_of(path) +
+            ") must hold ca.pem and this role's certificate and key: " + std::string(kMakeCerts));
 }
 
 Status check_readable(const std::string& path) {
@@ -99,11 +99,11 @@ std::string_view without_location(std::string_view detail) {
 // What OpenSSL said of a failed handshake, from nats.c's text
 // "SSL handshake error: 20:<reason>:depth=0:cert=/CN=nats:issuer=/CN=ca".
 struct HandshakeFailure {
-    std::string reason;       // "unable to get local issuer certificate"
-    std::string cert;         // "CN=nats"; empty when not given
-    std::string issuer;       // "CN=ca"
-    std::string expected;     // the host name that did not match
-    bool verify_code = false; // OpenSSL rejected NATS's certificate
+    std::string reason;        // "unable to get local issuer certificate"
+    std::string cert;          // "CN=nats"; empty when not given
+    std::string issuer;        // "CN=ca"
+    std::string expected;      // the host name that did not match
+    bool verify_code = false;  // OpenSSL rejected NATS's certificate
 };
 
 std::string without_slash(std::string_view dn) {
@@ -115,7 +115,8 @@ HandshakeFailure parse_handshake_failure(std::string_view detail) {
     HandshakeFailure f;
     static constexpr std::string_view kMark = "SSL handshake error: ";
     auto at = detail.find(kMark);
-    std::string_view rest = at == std::string_view::npos ? detail : detail.substr(at + kMark.size());
+    std::string_view rest =
+        at == std::string_view::npos ? detail : detail.substr(at + kMark.size());
     auto colon = rest.find(':');
     if (colon != std::string_view::npos && colon > 0 &&
         rest.substr(0, colon).find_first_not_of("0123456789") == std::string_view::npos) {
@@ -221,21 +222,21 @@ Status configure_tls(natsOptions* opts, const TlsFiles& tls) {
     if (last && contains(last, "key values mismatch")) {
         return error(Code::invalid_argument,
                      "the key " + tls.key_file + " does not belong to the certificate " +
-                         tls.cert_file + ": copy the key that was issued with it, or re-issue both");
+                         tls.cert_file +
+                         ": copy the key that was issued with it, or re-issue both");
     }
     return bad_tls_file(nats_status(s, "cannot load " + tls.cert_file + " with " + tls.key_file),
                         tls.cert_file);
 }
 
-std::string describe_identity(const TlsFiles& tls, const CertInfo& cert,
-                              const std::string& name) {
-    if (tls.cert_file.empty()) return name.empty() ? "this connection" : "connection \"" + name + "\"";
+std::string describe_identity(const TlsFiles& tls, const CertInfo& cert, const std::string& name) {
+    if (tls.cert_file.empty())
+        return name.empty() ? "this connection" : "connection \"" + name + "\"";
     return "the certificate " + tls.cert_file + " (CN=" + cert.common_name + ")";
 }
 
-std::string explain_connect_failure(natsStatus s, std::string_view raw_detail,
-                                    std::string_view url, const TlsFiles& tls,
-                                    const std::string& identity) {
+std::string explain_connect_failure(natsStatus s, std::string_view raw_detail, std::string_view url,
+                                    const TlsFiles& tls, const std::string& identity) {
     std::string_view detail = without_location(raw_detail);
     const bool ours = !tls.ca_file.empty();  // we were set up for TLS
     // The server ended the TLS session right after the handshake: nats.c

@@ -71,12 +71,11 @@ struct Certs {
     // certificates signed by `ca`.
     std::vector<std::string> server_flags(const std::string& name,
                                           const std::string& ca = "ca") const {
-        return {"--tlsverify", "--tlscert", path(name), "--tlskey", key(name),
-                "--tlscacert", path(ca)};
+        return {"--tlsverify", "--tlscert",   path(name), "--tlskey",
+                key(name),     "--tlscacert", path(ca)};
     }
 
-    static inline const std::string kNewKey =
-        "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+    static inline const std::string kNewKey = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
 };
 
 // A CA "ca", NATS's certificate "nats" and the client "cli", and a NATS
@@ -130,8 +129,7 @@ TEST_CASE("a client with a certificate from the right CA connects over TLS", "[b
     CHECK(reply->data == "over tls");
 }
 
-TEST_CASE("a missing certificate file is named, with the setting and what makes it",
-          "[bus][tls]") {
+TEST_CASE("a missing certificate file is named, with the setting and what makes it", "[bus][tls]") {
     TlsWorld w;
     auto bus = connect(w, oasis::tls_files(w.certs.dir, "nobody"));
     REQUIRE_FALSE(bus.ok());
@@ -180,16 +178,14 @@ TEST_CASE("an unreadable or non-PEM TLS file is named", "[bus][tls]") {
     }
 }
 
-TEST_CASE("an expired client certificate is named with its date before connecting",
-          "[bus][tls]") {
+TEST_CASE("an expired client certificate is named with its date before connecting", "[bus][tls]") {
     TlsWorld w;
     w.certs.issue("old", "ca", -1);
     auto bus = connect(w, w.certs.client("old"));
     REQUIRE_FALSE(bus.ok());
     CHECK(bus.status().code() == Code::invalid_argument);
-    CHECK_THAT(bus.status().message(),
-               Catch::StartsWith("the certificate " + w.certs.path("old") +
-                                 " (CN=old) expired on 20"));
+    CHECK_THAT(bus.status().message(), Catch::StartsWith("the certificate " + w.certs.path("old") +
+                                                         " (CN=old) expired on 20"));
     CHECK_THAT(bus.status().message(),
                Catch::EndsWith(" UTC: re-issue it (an agent's with `oasis system "
                                "issue-agent-cert --agent-id ID --force`; the server's and the "
@@ -210,8 +206,7 @@ TEST_CASE("a client without TLS set up is told that NATS requires it", "[bus][tl
               "agent's)");
 }
 
-TEST_CASE("a client certificate from another CA is refused: NATS did not accept it",
-          "[bus][tls]") {
+TEST_CASE("a client certificate from another CA is refused: NATS did not accept it", "[bus][tls]") {
     TlsWorld w;
     w.certs.make_ca("other-ca");
     w.certs.issue("stranger", "other-ca");
@@ -232,8 +227,7 @@ TEST_CASE("a NATS certificate from another CA is named with the CA file", "[bus]
     REQUIRE_FALSE(bus.ok());
     CHECK(bus.status().code() == Code::unavailable);
     CHECK(bus.status().message() ==
-          w.prefix() + "NATS's certificate is not signed by the CA in " +
-              w.certs.path("other-ca") +
+          w.prefix() + "NATS's certificate is not signed by the CA in " + w.certs.path("other-ca") +
               ": unable to get local issuer certificate (NATS's certificate: CN=nats, issued "
               "by CN=ca); use the ca.pem of the CA that issued it, or point [nats] url at the "
               "NATS server of this CA");
@@ -382,9 +376,8 @@ TEST_CASE("a subscription NATS refuses is permission_denied; allowed traffic sti
     CHECK(denied.status().code() == Code::permission_denied);
     CHECK(denied.status().message() == w.refused("cli", "subscribe to elsewhere.>"));
 
-    auto echo = bus->subscribe("ok.echo", "", [&](oasis::Message&& m) {
-        (void)bus->publish(m.reply, "echo:" + m.data);
-    });
+    auto echo = bus->subscribe(
+        "ok.echo", "", [&](oasis::Message&& m) { (void)bus->publish(m.reply, "echo:" + m.data); });
     REQUIRE(echo.ok());
     auto reply = bus->request("ok.echo", "hi", 5s);
     INFO(reply.status().message());

@@ -227,8 +227,7 @@ TEST_CASE("a certificate file reads back, and a bad one is named", "[pki]") {
     SECTION("a file that holds no certificate") {
         auto r = oasis::read_cert_file((tmp.path / "ca-key.pem").string());
         CHECK(r.status().code() == Code::invalid_argument);
-        CHECK_THAT(r.status().message(),
-                   Catch::StartsWith((tmp.path / "ca-key.pem").string() +
-                                     " is not a PEM certificate ("));
+        CHECK_THAT(r.status().message(), Catch::StartsWith((tmp.path / "ca-key.pem").string() +
+                                                           " is not a PEM certificate ("));
     }
 }
