@@ -13,6 +13,7 @@
 #include "oasis/audit.h"
 #include "oasis/bus.h"
 #include "oasis/config.h"
+#include "oasis/signing.h"
 
 #include <span>
 
@@ -20,8 +21,10 @@ namespace oasis::server {
 
 class ControlService {
 public:
-    ControlService(Bus& bus, Registry& registry, BatchBook& book, const Config& config)
-        : bus_(bus), registry_(registry), book_(book), config_(config),
+    // `signer` (borrowed, may be null: tasks go unsigned) signs every task.
+    ControlService(Bus& bus, Registry& registry, BatchBook& book, const Config& config,
+                   const TaskSigner* signer)
+        : bus_(bus), registry_(registry), book_(book), config_(config), signer_(signer),
           started_at_ms_(wire::now_ms()) {}
 
     // Returns the reply payload for a request on `subject`.
@@ -73,11 +76,14 @@ private:
     Result<std::string> audit_list(std::string_view payload, wire::AuditRecord&);
 
     Result<wire::BatchReport> find_batch(const std::string& batch_id);
+    // The task's JSON, signed when there is a signer.
+    std::string encode_task(wire::Task& task) const;
 
     Bus& bus_;
     Registry& registry_;
     BatchBook& book_;
     const Config& config_;
+    const TaskSigner* signer_;
     const std::int64_t started_at_ms_;
 };
 
