@@ -145,6 +145,15 @@ public:
             log::info("agent", "catch_up.done", {{"tasks", std::to_string(backlog.size())}});
     }
 
+    // Call before subscribing to the task subject: the tasks stored until
+    // now were published before the subscription, so none of them has a
+    // live copy to come, and a live copy of one is a replay.
+    void before_subscribing() {
+        if (!bus_.connected()) return;  // not known; the gate allows for it
+        auto last = bus_.get_last(wire::kTaskStream, wire::task_subject(config_.agent.id));
+        if (last.ok()) gate_.subscribing_after(last->stream_seq);
+    }
+
     // After live messages, reads their stored copies (which the gate takes
     // for the same tasks) so the cursor moves past them and the next
     // catch-up stays short. Also forgets copies that never came.
@@ -537,6 +546,7 @@ int run(const Config& config) {
     int exit_code = 0;
     {
         Agent agent(config, **bus, **journal, groups, verifier ? &*verifier : nullptr);
+        agent.before_subscribing();
         auto sub =
             (*bus)->subscribe(wire::task_subject(config.agent.id), "",
                               [&agent](Message&& m) { agent.on_task_message(std::move(m)); });

@@ -38,14 +38,14 @@ TaskGate::Verdict replayed() {
 TaskGate::Verdict TaskGate::check(const wire::Task& task, std::string_view payload,
                                   std::uint64_t stream_seq, std::int64_t now_ms) {
     const bool live = stream_seq == 0;
-    if (!live && take_live(payload)) return {};
+    if (!live && take(unclaimed_live_, payload)) return {};
 
     Verdict v = trust(task);
     if (v.action == Action::refuse || task.kind == wire::TaskKind::cancel) {
-        if (live) remember_live(payload, now_ms);
+        if (live) remember(unclaimed_live_, payload, now_ms);
         return v;
     }
-    return claim(task, stream_seq, now_ms);
+    return claim(task, payload, stream_seq, now_ms);
 }
 
 TaskGate::Verdict TaskGate::trust(const wire::Task& task) const {
@@ -69,13 +69,16 @@ TaskGate::Verdict TaskGate::trust(const wire::Task& task) const {
     return {Action::run, "", ""};
 }
 
-TaskGate::Verdict TaskGate::claim(const wire::Task& task, std::uint64_t stream_seq,
-                                  std::int64_t now_ms) {
-    // Noted before the claim, so that a live copy racing this one finds it.
+TaskGate::Verdict TaskGate::claim(const wire::Task& task, std::string_view payload,
+                                  std::uint64_t stream_seq, std::int64_t now_ms) {
+    // A stored copy published while the subscription was up has a live
+    // copy too, which may come after this one: noted before the claim, so
+    // that a live copy racing it finds the note.
     bool noted = false;
     if (stream_seq != 0) {
         std::lock_guard lock(mu_);
-        noted = stored_first_.try_emplace(task.task_id, now_ms).second;
+        if (stream_seq > live_after_seq_)
+            noted = stored_first_.try_emplace(task.task_id, now_ms).second;
     }
     auto forget_note = [&] {
         std::lock_guard lock(mu_);
@@ -94,13 +97,17 @@ TaskGate::Verdict TaskGate::claim(const wire::Task& task, std::uint64_t stream_s
         case TaskJournal::Claim::fresh:
             break;
         case TaskJournal::Claim::again: {
-            // A live copy: the twin of a stored copy claimed a moment ago, or
+            // A live copy: the twin of a stored copy read a moment ago, or
             // a replay.
-            std::lock_guard lock(mu_);
+            std::unique_lock lock(mu_);
             auto it = stored_first_.find(task.task_id);
-            if (it == stored_first_.end() || now_ms - it->second > kTwinWindowMs) return replayed();
-            stored_first_.erase(it);
-            return {};
+            if (it != stored_first_.end() && now_ms - it->second <= kTwinWindowMs) {
+                stored_first_.erase(it);
+                return {};
+            }
+            lock.unlock();
+            remember(replayed_live_, payload, now_ms);
+            return replayed();
         }
         case TaskJournal::Claim::same_copy:
         case TaskJournal::Claim::stored_copy:
@@ -108,6 +115,7 @@ TaskGate::Verdict TaskGate::claim(const wire::Task& task, std::uint64_t stream_s
             return {};
         case TaskJournal::Claim::other_copy:
             forget_note();
+            if (take(replayed_live_, payload)) return {};  // reported when it came live
             return replayed();
     }
 
@@ -116,28 +124,35 @@ TaskGate::Verdict TaskGate::claim(const wire::Task& task, std::uint64_t stream_s
     return {Action::run, "", ""};
 }
 
+void TaskGate::subscribing_after(std::uint64_t stream_seq) {
+    std::lock_guard lock(mu_);
+    live_after_seq_ = stream_seq;
+}
+
 void TaskGate::prune(std::int64_t now_ms) {
     std::lock_guard lock(mu_);
     std::erase_if(stored_first_,
                   [&](const auto& entry) { return now_ms - entry.second > kTwinWindowMs; });
-    std::erase_if(handled_live_, [&](const auto& entry) {
-        return now_ms - entry.second.when_ms > kHandledLiveMs;
-    });
+    for (LiveMap* map : {&unclaimed_live_, &replayed_live_}) {
+        std::erase_if(*map, [&](const auto& entry) {
+            return now_ms - entry.second.when_ms > kHandledLiveMs;
+        });
+    }
 }
 
-void TaskGate::remember_live(std::string_view payload, std::int64_t now_ms) {
+void TaskGate::remember(LiveMap& map, std::string_view payload, std::int64_t now_ms) {
     std::lock_guard lock(mu_);
-    if (handled_live_.size() >= kMaxHandledLive) return;
-    HandledLive& entry = handled_live_[digest(payload)];
+    if (map.size() >= kMaxHandledLive) return;
+    HandledLive& entry = map[digest(payload)];
     entry.count++;
     entry.when_ms = now_ms;
 }
 
-bool TaskGate::take_live(std::string_view payload) {
+bool TaskGate::take(LiveMap& map, std::string_view payload) {
     std::lock_guard lock(mu_);
-    auto it = handled_live_.find(digest(payload));
-    if (it == handled_live_.end()) return false;
-    if (--it->second.count == 0) handled_live_.erase(it);
+    auto it = map.find(digest(payload));
+    if (it == map.end()) return false;
+    if (--it->second.count == 0) map.erase(it);
     return true;
 }
 

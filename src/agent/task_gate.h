@@ -53,36 +53,49 @@ public:
     Verdict check(const wire::Task& task, std::string_view payload, std::uint64_t stream_seq,
                   std::int64_t now_ms);
 
+    // Says that the live subscription started after the stored message
+    // `stream_seq` (0: before any): no message stored up to there has a
+    // live copy still to come. Call before the subscription starts.
+    void subscribing_after(std::uint64_t stream_seq);
+
     // Forgets the other copies that never came; call every few seconds.
     void prune(std::int64_t now_ms);
 
     // How long a live copy may lag its stored copy (or the other way round)
     // and still be taken for the same publish. A replay within this window
-    // of a catch-up is refused without an alert.
+    // of a catch-up that read the task after the subscription started (a
+    // reconnect) is refused without an alert.
     static constexpr std::int64_t kTwinWindowMs = 60 * 1000;
 
 private:
+    // Live messages already handled, by digest of their payload, whose
+    // stored copy is to be dropped; the same bytes may come more than once.
+    struct HandledLive {
+        int count = 0;
+        std::int64_t when_ms = 0;
+    };
+    using LiveMap = std::unordered_map<std::string, HandledLive>;
+
     Verdict trust(const wire::Task& task) const;
-    Verdict claim(const wire::Task& task, std::uint64_t stream_seq, std::int64_t now_ms);
-    // The live message with this payload was handled without a journal
-    // entry (a refusal, a cancel): its stored copy is dropped.
-    void remember_live(std::string_view payload, std::int64_t now_ms);
-    bool take_live(std::string_view payload);
+    Verdict claim(const wire::Task& task, std::string_view payload, std::uint64_t stream_seq,
+                  std::int64_t now_ms);
+    void remember(LiveMap& map, std::string_view payload, std::int64_t now_ms);
+    bool take(LiveMap& map, std::string_view payload);
 
     const std::string agent_id_;
     const TaskVerifier* const verifier_;
     TaskJournal& journal_;
 
     std::mutex mu_;
+    std::uint64_t live_after_seq_ = 0;  // see subscribing_after()
     // Tasks claimed from the stream whose live copy may still come: id ->
     // when claimed.
     std::unordered_map<std::string, std::int64_t> stored_first_;
-    // Live messages handled without a claim, by digest of their payload.
-    struct HandledLive {
-        int count = 0;  // the same bytes may come more than once
-        std::int64_t when_ms = 0;
-    };
-    std::unordered_map<std::string, HandledLive> handled_live_;
+    // Live messages refused before any claim, or cancels.
+    LiveMap unclaimed_live_;
+    // Live copies of claimed tasks, refused as replays: their stored copy
+    // is another stored copy of the task, but no second replay.
+    LiveMap replayed_live_;
 };
 
 }  // namespace oasis::agent

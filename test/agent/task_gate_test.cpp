@@ -184,6 +184,27 @@ TEST_CASE("the live and the stored copy of one publish are one task", "[gate]") 
     }
 }
 
+TEST_CASE("a task stored before the subscription has no live copy to come", "[gate]") {
+    GateFixture f;
+    f.gate().subscribing_after(10);
+    wire::Task old = f.task("b-000000000001");
+    wire::Task recent = f.task("b-000000000002");
+    CHECK(f.check(old, 7).action == Action::run);
+    CHECK(f.check(recent, 11).action == Action::run);
+    CHECK(f.check(old, 0).reason == "replayed");
+    CHECK(f.check(recent, 0).action == Action::drop);
+}
+
+TEST_CASE("a live replay is reported once, not again for its stored copy", "[gate]") {
+    GateFixture f;
+    wire::Task t = f.task();
+    CHECK(f.check(t, 0).action == Action::run);
+    CHECK(f.check(t, 0).reason == "replayed");
+    CHECK(f.check(t, 7).action == Action::drop);  // the original's stored copy
+    CHECK(f.check(t, 8).action == Action::drop);  // the replay's
+    CHECK(f.check(t, 9).reason == "replayed");    // a replay stored while away
+}
+
 TEST_CASE("a second stored copy is a replay", "[gate]") {
     GateFixture f;
     wire::Task t = f.task();
