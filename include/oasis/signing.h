@@ -90,6 +90,8 @@ private:
 enum class TaskTrust { signed_ok, unsigned_task, bad_signature };
 
 // Checks task signatures against one public key.
+// TODO: one key only, so replacing the pair must reach the server and every
+// agent at once; accepting the next key as well would allow a rollover.
 class TaskVerifier {
 public:
     // From the text of a public key file: base64 of 32 bytes.

@@ -251,6 +251,9 @@ private:
     // late task gets a result: its batch id
     // was signed (or nothing is), while the ids of an untrusted task may be
     // anyone's, and a replay's node has its result already.
+    // TODO: alerts are core NATS, so one sent while NATS is unreachable is
+    // lost; and a flood of forged tasks gives a log line and an alert each,
+    // with no rate limit.
     void report_refusal(const wire::Task& task, const TaskGate::Verdict& verdict) {
         log::error("agent", "task.refused",
                    {{"agent_id", config_.agent.id},
@@ -433,6 +436,8 @@ bool load_verifier(const Config& config, std::optional<TaskVerifier>& verifier) 
         return false;
     }
     verifier = std::move(*loaded);
+    // TODO: with TLS on, a default public key that is missing still means
+    // unchecked tasks; a setting to require a key would make it an error.
     if (verifier) {
         log::info("agent", "tasks.verified", {{"key", config.security.task_public_key}});
     } else {

@@ -237,6 +237,8 @@ Result<std::vector<Planned>> plan_setup(const std::string& dir, const CertReques
 
     // The server signs every task with the secret key; agents get the
     // public one beside their certificate.
+    // TODO: an existing setup gets the pair only with --force, which makes
+    // a new CA too; a command that adds just the key pair would spare that.
     auto keys = make_task_key_files();
     if (!keys.ok()) return keys.status().with_context("task signing key");
     plan.push_back({"certs/task-signing.key", keys->secret_text, 0600});

@@ -258,6 +258,9 @@ Result<std::string> ControlService::exec_run(std::string_view payload, wire::Aud
     return wire::encode(wire::ExecRunReply{batch, picked.offline});
 }
 
+// TODO: every task signs the whole argv again (0.57 ms for a 128 KiB
+// command, so 5.7 s for 10,000 nodes); signing a digest of argv made once
+// per batch would need a new signed layout (oasis-task-v2).
 std::string ControlService::encode_task(wire::Task& task) const {
     if (signer_) task.signature = signer_->sign(task);
     return wire::encode(task);
