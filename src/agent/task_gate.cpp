@@ -124,6 +124,20 @@ TaskGate::Verdict TaskGate::claim(const wire::Task& task, std::string_view paylo
     return {Action::run, "", ""};
 }
 
+bool TaskGate::handled_live(const wire::Task& task, std::string_view payload,
+                            std::uint64_t stream_seq) {
+    if (take(unclaimed_live_, payload)) return true;
+    if (trust(task).action != Action::run) return false;  // not seen live
+    auto noted = journal_.stored_seq(task.task_id);
+    if (!noted) return false;  // its live copy has not come yet
+    if (*noted != 0 && stream_seq <= *noted) return true;
+    // A live replay's stored copy may be this one, or come before it.
+    bool replay_seen = take(replayed_live_, payload);
+    if (*noted != 0 && !replay_seen) return false;  // stored later: a catch-up reports it
+    journal_.note_stored_copy(task.task_id, stream_seq);
+    return true;
+}
+
 void TaskGate::subscribing_after(std::uint64_t stream_seq) {
     std::lock_guard lock(mu_);
     live_after_seq_ = stream_seq;

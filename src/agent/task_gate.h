@@ -53,6 +53,13 @@ public:
     Verdict check(const wire::Task& task, std::string_view payload, std::uint64_t stream_seq,
                   std::int64_t now_ms);
 
+    // Whether the stored message `stream_seq` is the stored copy of live
+    // messages already handled, so that the cursor may move past it without
+    // reading it; notes it as such when it is. Claims and refuses nothing:
+    // false leaves the message to a catch-up.
+    bool handled_live(const wire::Task& task, std::string_view payload,
+                      std::uint64_t stream_seq);
+
     // Says that the live subscription started after the stored message
     // `stream_seq` (0: before any): no message stored up to there has a
     // live copy still to come. Call before the subscription starts.

@@ -128,7 +128,7 @@ Result<TaskJournal::Claim> TaskJournal::claim(const std::string& task_id,
     }
     Entry& entry = it->second;
     if (stream_seq == 0) return Claim::again;
-    if (entry.stream_seq == stream_seq) return Claim::same_copy;
+    if (entry.stream_seq != 0 && stream_seq <= entry.stream_seq) return Claim::same_copy;
     if (entry.stream_seq != 0) return Claim::other_copy;
 
     // Not synced: if the line is lost, the first stored copy read after a
@@ -137,6 +137,21 @@ Result<TaskJournal::Claim> TaskJournal::claim(const std::string& task_id,
     entry.stream_seq = stream_seq;
     if (Status st = write_all(log_fd_, entry_line(task_id, entry)); !st.ok()) return st;
     return Claim::stored_copy;
+}
+
+std::optional<std::uint64_t> TaskJournal::stored_seq(const std::string& task_id) const {
+    std::lock_guard lock(mu_);
+    auto it = claimed_.find(task_id);
+    if (it == claimed_.end()) return std::nullopt;
+    return it->second.stream_seq;
+}
+
+void TaskJournal::note_stored_copy(const std::string& task_id, std::uint64_t stream_seq) {
+    std::lock_guard lock(mu_);
+    auto it = claimed_.find(task_id);
+    if (it == claimed_.end() || stream_seq <= it->second.stream_seq) return;
+    it->second.stream_seq = stream_seq;
+    (void)write_all(log_fd_, entry_line(task_id, it->second));  // as in claim()
 }
 
 std::uint64_t TaskJournal::cursor() const {

@@ -5,8 +5,9 @@
 // It also tells a replay from a second copy of the same publish. The server
 // publishes each task once, so an agent may see it twice: live, and as the
 // one message the task stream stored. Any further stored copy was published
-// again by someone else. So each claim notes the stream sequence of the
-// stored copy, once known.
+// again by someone else. So each claim notes the stream sequence up to which
+// the task's stored copies are accounted for (read, or handled live), once
+// known; a copy stored after that is a replay.
 //
 // Files in the state directory: `tasks.log`, one line "<keep_until_ms> <id>
 // [<stream_seq>]" per claim (appended and fsynced before the task runs; a
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -36,9 +38,9 @@ public:
     enum class Claim {
         fresh,        // new, and now durably recorded: it may run
         again,        // claimed before (a live copy carries no sequence)
-        same_copy,    // claimed before from this stored message (read again)
+        same_copy,    // claimed before, and this stored message accounted for
         stored_copy,  // claimed before from its live copy; this is the stored one
-        other_copy,   // claimed before from another stored message: a replay
+        other_copy,   // claimed before, and this message stored after: a replay
     };
 
     // Claims `task_id`, seen live (`stream_seq` 0) or as the stored message
@@ -46,6 +48,15 @@ public:
     // characters, which a line cannot hold) means "do not run it".
     Result<Claim> claim(const std::string& task_id, std::int64_t keep_until_ms,
                         std::uint64_t stream_seq);
+
+    // Whether `task_id` is claimed, and up to which stream sequence its
+    // stored copies are accounted for (0: none yet).
+    std::optional<std::uint64_t> stored_seq(const std::string& task_id) const;
+
+    // Notes that the stored copies of a claimed `task_id` up to `stream_seq`
+    // are accounted for (the agent handled them live). Not synced, as
+    // claim() notes a stored copy.
+    void note_stored_copy(const std::string& task_id, std::uint64_t stream_seq);
 
     std::uint64_t cursor() const;
     // Moves the cursor forward (never back); written without fsync: a lost
@@ -55,7 +66,7 @@ public:
 private:
     struct Entry {
         std::int64_t keep_until_ms = 0;
-        std::uint64_t stream_seq = 0;  // 0 until the stored copy is read
+        std::uint64_t stream_seq = 0;  // stored copies accounted up to here
     };
 
     TaskJournal() = default;

@@ -213,6 +213,40 @@ TEST_CASE("a second stored copy is a replay", "[gate]") {
     CHECK(f.check(t, 9).reason == "replayed");
 }
 
+TEST_CASE("the newest stored copy of live messages lets the cursor move on", "[gate]") {
+    GateFixture f;
+    wire::Task t = f.task();
+
+    SECTION("a task that ran") {
+        CHECK(f.check(t, 0).action == Action::run);
+        CHECK(f.gate().handled_live(t, wire::encode(t), 7));
+        CHECK(f.check(t, 5).action == Action::drop);  // before it: accounted for
+        CHECK(f.check(t, 7).action == Action::drop);
+        CHECK(f.check(t, 8).reason == "replayed");
+        // A copy stored later and not seen live is left to a catch-up.
+        CHECK_FALSE(f.gate().handled_live(t, wire::encode(t), 9));
+    }
+    SECTION("a task not yet seen live") {
+        CHECK_FALSE(f.gate().handled_live(t, wire::encode(t), 7));
+        CHECK(f.check(t, 7).action == Action::run);
+    }
+    SECTION("a refused message, once") {
+        wire::Task forged = t;
+        forged.signature.clear();
+        CHECK(f.check(forged, 0).reason == "unsigned");
+        CHECK(f.gate().handled_live(forged, wire::encode(forged), 7));
+        CHECK_FALSE(f.gate().handled_live(forged, wire::encode(forged), 8));
+    }
+    SECTION("a live replay: its copy is the newest") {
+        CHECK(f.check(t, 0).action == Action::run);
+        CHECK(f.check(t, 0).reason == "replayed");
+        CHECK(f.gate().handled_live(t, wire::encode(t), 8));
+        f.restart(kNow + 2000);
+        CHECK(f.check(t, 7, kNow + 3000).action == Action::drop);  // the original
+        CHECK(f.check(t, 9, kNow + 3000).reason == "replayed");    // stored while away
+    }
+}
+
 TEST_CASE("replays are refused after an agent restart", "[gate]") {
     GateFixture f;
     wire::Task t = f.task();
