@@ -3,8 +3,8 @@
 # signed with another key, changed after signing, past its start deadline,
 # or a replay of a task it ran, whether it gets it live on oasis.task.<id>
 # or from the task stream when it comes back, and a replay also after a
-# restart. Each refusal is published on oasis.alert.<id>; only the late
-# task gets a `refused` result. A validly signed task runs, once. Tasks are
+# restart. Each refusal is published on oasis.alert.<id> (and so kept in
+# the audit trail); only the late task gets a `refused` result. A validly signed task runs, once. Tasks are
 # signed here by test/e2e/tasksign.py (Python and the openssl command), so
 # the agent also checks the signed-bytes layout against a second encoder.
 source "$(dirname "$0")/lib.sh"
@@ -120,6 +120,12 @@ expect_eq "$(alerts | tail -n 2)" "b-0000000000v1 replayed
 b-0000000000v2 replayed" "alerts for replays after the restart"
 wait_until 10 "the agent to read the stored copies" cursor_at_end
 expect_eq "$(alert_count)" 12 "alerts at the end"
+
+audited=$(oasis audit list --limit 100 --output json |
+    jq -r '[.entries[] | select(.alert.kind == "task_refused") | .alert.reason] | reverse | join(",")')
+expect_eq "$audited" \
+    "unsigned,bad_signature,bad_signature,expired,replayed,unsigned,bad_signature,bad_signature,expired,replayed,replayed,replayed" \
+    "refusals in the audit trail"
 
 expect_eq "$(cat "$T/ran-v1")" x "runs of the valid task"
 expect_eq "$(cat "$T/ran-v2")" x "runs of the valid queued task"
