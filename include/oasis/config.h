@@ -49,8 +49,8 @@ struct TlsConfig {
 // its file in [tls] certs_dir, when that is set; a default path may name
 // no file (then tasks go unsigned, or unchecked), a configured one must.
 struct SecurityConfig {
-    std::string task_signing_key;  // server: the secret key, task-signing.key
-    std::string task_public_key;   // agent: the public key, task-signing.pub
+    std::string task_signing_key;              // server: the secret key, task-signing.key
+    std::string task_public_key;               // agent: the public key, task-signing.pub
     bool task_signing_key_configured = false;  // false: empty or the default
     bool task_public_key_configured = false;
 };

@@ -80,8 +80,7 @@ private:
     struct Free {
         void operator()(unsigned char* key) const;
     };
-    explicit TaskSigner(std::unique_ptr<unsigned char, Free> secret)
-        : secret_(std::move(secret)) {}
+    explicit TaskSigner(std::unique_ptr<unsigned char, Free> secret) : secret_(std::move(secret)) {}
 
     std::unique_ptr<unsigned char, Free> secret_;  // 64 bytes, read-only
 };

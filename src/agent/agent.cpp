@@ -275,8 +275,8 @@ private:
                     {"batch_id", task.batch_id},
                     {"reason", verdict.reason},
                     {"error", verdict.message}});
-        wire::Alert alert{"task_refused", config_.agent.id, task.task_id, task.batch_id,
-                          verdict.reason, wire::now_ms()};
+        wire::Alert alert{"task_refused", config_.agent.id, task.task_id,
+                          task.batch_id,  verdict.reason,   wire::now_ms()};
         if (Status st = bus_.publish(wire::alert_subject(config_.agent.id), wire::encode(alert));
             !st.ok())
             log::warn("agent", "alert.failed", {{"error", st.message()}});
@@ -457,8 +457,9 @@ bool load_verifier(const Config& config, std::optional<TaskVerifier>& verifier) 
     } else {
         log::warn("agent", "tasks.unverified",
                   {{"agent_id", config.agent.id},
-                   {"error", "no task public key ([security] task_public_key): this agent "
-                             "runs unsigned tasks, from anyone who can publish to its subject"}});
+                   {"error",
+                    "no task public key ([security] task_public_key): this agent "
+                    "runs unsigned tasks, from anyone who can publish to its subject"}});
     }
     return true;
 }

@@ -30,7 +30,8 @@ TaskGate::Verdict refuse(std::string reason, std::string message) {
 }
 
 TaskGate::Verdict replayed() {
-    return refuse("replayed", "the task was received before; it is a replay and does not run again");
+    return refuse("replayed",
+                  "the task was received before; it is a replay and does not run again");
 }
 
 }  // namespace

@@ -57,8 +57,7 @@ public:
     // messages already handled, so that the cursor may move past it without
     // reading it; notes it as such when it is. Claims and refuses nothing:
     // false leaves the message to a catch-up.
-    bool handled_live(const wire::Task& task, std::string_view payload,
-                      std::uint64_t stream_seq);
+    bool handled_live(const wire::Task& task, std::string_view payload, std::uint64_t stream_seq);
 
     // Says that the live subscription started after the stored message
     // `stream_seq` (0: before any): no message stored up to there has a

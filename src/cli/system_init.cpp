@@ -302,8 +302,7 @@ Result<std::optional<std::string>> read_task_public_key(const std::string& certs
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::optional<std::string>();
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (auto key = TaskVerifier::from_text(text); !key.ok())
-        return key.status().with_context(path);
+    if (auto key = TaskVerifier::from_text(text); !key.ok()) return key.status().with_context(path);
     return std::optional<std::string>(std::move(text));
 }
 
@@ -401,9 +400,10 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
     if (*public_key) std::printf("wrote %s/task-signing.pub\n", bundle.c_str());
     std::printf("wrote %s/nats-auth.conf\n", dir->c_str());
     if (!*public_key)
-        std::printf("\nnote: %s/certs has no task-signing.pub, so this agent will run unsigned\n"
-                    "      tasks; `oasis system init --force` makes one (and a new CA)\n",
-                    dir->c_str());
+        std::printf(
+            "\nnote: %s/certs has no task-signing.pub, so this agent will run unsigned\n"
+            "      tasks; `oasis system init --force` makes one (and a new CA)\n",
+            dir->c_str());
     std::printf(
         "\nnext: reload NATS so agent %s may connect: nats-server --signal reload\n"
         "      (or: docker compose -f %s/docker-compose.yml kill -s HUP nats)\n"

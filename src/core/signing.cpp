@@ -57,8 +57,7 @@ Result<std::string> key_bytes(std::string_view text, std::string_view what, std:
     std::string bytes;
     if (body.empty()) return error(Code::invalid_argument, "empty; expected " + std::string(what));
     if (body.size() > kMaxKeyFileBytes || !base64_decode(body, bytes))
-        return error(Code::invalid_argument,
-                     "not base64 text; expected " + std::string(what));
+        return error(Code::invalid_argument, "not base64 text; expected " + std::string(what));
     if (bytes.size() != want) {
         std::string message = "holds " + std::to_string(bytes.size()) + " bytes, not the " +
                               std::to_string(want) + " of " + std::string(what);
@@ -126,7 +125,8 @@ Result<std::string> read_key_file(const std::string& path, bool secret) {
 // is what `oasis system init` calls it.
 std::string what_to_do(bool configured, std::string_view setting, std::string_view file) {
     std::string variable = "OASIS__SECURITY__";
-    for (char c : setting) variable += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char c : setting)
+        variable += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (configured)
         return "; point [security] " + std::string(setting) + " (or " + variable + ") at the " +
                std::string(file) + " that `oasis system init` wrote";
@@ -157,8 +157,7 @@ Result<TaskKeyFiles> make_task_key_files() {
     unsigned char sk[kSecretBytes];
     crypto_sign_keypair(pk, sk);
     TaskKeyFiles files;
-    files.secret_text =
-        base64_encode({reinterpret_cast<const char*>(sk), sizeof sk}) + "\n";
+    files.secret_text = base64_encode({reinterpret_cast<const char*>(sk), sizeof sk}) + "\n";
     files.public_text = base64_encode({reinterpret_cast<const char*>(pk), sizeof pk}) + "\n";
     sodium_memzero(sk, sizeof sk);
     return files;
@@ -279,8 +278,7 @@ Result<std::optional<TaskSigner>> load_task_signer(const SecurityConfig& config)
 
 Result<std::optional<TaskVerifier>> load_task_verifier(const SecurityConfig& config) {
     return load_optional<TaskVerifier>(config.task_public_key, config.task_public_key_configured,
-                                       "task_public_key", "task-signing.pub",
-                                       TaskVerifier::load);
+                                       "task_public_key", "task-signing.pub", TaskVerifier::load);
 }
 
 }  // namespace oasis

@@ -24,7 +24,11 @@ public:
     // `signer` (borrowed, may be null: tasks go unsigned) signs every task.
     ControlService(Bus& bus, Registry& registry, BatchBook& book, const Config& config,
                    const TaskSigner* signer)
-        : bus_(bus), registry_(registry), book_(book), config_(config), signer_(signer),
+        : bus_(bus),
+          registry_(registry),
+          book_(book),
+          config_(config),
+          signer_(signer),
           started_at_ms_(wire::now_ms()) {}
 
     // Returns the reply payload for a request on `subject`.

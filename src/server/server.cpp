@@ -162,8 +162,9 @@ bool load_signer(const Config& config, std::optional<TaskSigner>& signer) {
         log::info("server", "tasks.signed", {{"key", config.security.task_signing_key}});
     } else {
         log::warn("server", "tasks.unsigned",
-                  {{"error", "no task signing key ([security] task_signing_key): tasks go "
-                             "unsigned, and agents that hold a public key refuse them"}});
+                  {{"error",
+                    "no task signing key ([security] task_signing_key): tasks go "
+                    "unsigned, and agents that hold a public key refuse them"}});
     }
     return true;
 }

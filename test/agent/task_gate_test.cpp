@@ -321,8 +321,7 @@ TEST_CASE("the memory of live messages is pruned", "[gate]") {
     CHECK(f.check(forged, 8, kNow + 10 * 60 * 1000).reason == "unsigned");
 }
 
-TEST_CASE("without a public key unsigned tasks run, and replays still do not",
-          "[gate]") {
+TEST_CASE("without a public key unsigned tasks run, and replays still do not", "[gate]") {
     GateFixture f(/*with_key=*/false);
     wire::Task t = f.task();
     t.signature.clear();

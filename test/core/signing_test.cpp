@@ -107,19 +107,18 @@ TEST_CASE("the signed bytes follow the documented layout", "[signing]") {
     std::string bytes = task_signing_bytes(t);
     CHECK(bytes.size() == 81);
     CHECK(hex(bytes) ==
-          "6f617369732d7461736b2d7631"              // oasis-task-v1
-          "0000000d622d312e6e312e63616e63656c"      // task_id
-          "0000000663616e63656c"                    // kind
-          "00000003622d31"                          // batch_id
-          "000000026e31"                            // agent_id
-          "0000000000000005"                        // created_at_ms
-          "0000000000000009"                        // start_by_ms
-          "000000000000003c"                        // timeout_sec
-          "00000000");                              // no argv
+          "6f617369732d7461736b2d7631"          // oasis-task-v1
+          "0000000d622d312e6e312e63616e63656c"  // task_id
+          "0000000663616e63656c"                // kind
+          "00000003622d31"                      // batch_id
+          "000000026e31"                        // agent_id
+          "0000000000000005"                    // created_at_ms
+          "0000000000000009"                    // start_by_ms
+          "000000000000003c"                    // timeout_sec
+          "00000000");                          // no argv
 }
 
-TEST_CASE("the signed bytes do not depend on JSON field order or the signature",
-          "[signing]") {
+TEST_CASE("the signed bytes do not depend on JSON field order or the signature", "[signing]") {
     auto a = wire::decode_task(
         R"({"api":1,"task_id":"b-1.n1","kind":"exec","batch_id":"b-1","agent_id":"n1",)"
         R"("argv":["echo","a b"],"timeout_sec":7,"created_at_ms":1,"start_by_ms":2})");
@@ -177,16 +176,36 @@ TEST_CASE("a change to any signed field breaks the signature", "[signing]") {
     REQUIRE(verifier.verify(t) == TaskTrust::signed_ok);
 
     wire::Task changed = t;
-    SECTION("task_id") { changed.task_id += "x"; }
-    SECTION("kind") { changed.kind = wire::TaskKind::cancel; }
-    SECTION("batch_id") { changed.batch_id = "b-0123456789ac"; }
-    SECTION("agent_id") { changed.agent_id = "agent-2"; }
-    SECTION("created_at_ms") { changed.created_at_ms++; }
-    SECTION("start_by_ms") { changed.start_by_ms += 3600 * 1000; }
-    SECTION("timeout_sec") { changed.timeout_sec = 6; }
-    SECTION("an argv element") { changed.argv[2] = "rm -rf /"; }
-    SECTION("one more argv element") { changed.argv.push_back(""); }
-    SECTION("one argv element fewer") { changed.argv.pop_back(); }
+    SECTION("task_id") {
+        changed.task_id += "x";
+    }
+    SECTION("kind") {
+        changed.kind = wire::TaskKind::cancel;
+    }
+    SECTION("batch_id") {
+        changed.batch_id = "b-0123456789ac";
+    }
+    SECTION("agent_id") {
+        changed.agent_id = "agent-2";
+    }
+    SECTION("created_at_ms") {
+        changed.created_at_ms++;
+    }
+    SECTION("start_by_ms") {
+        changed.start_by_ms += 3600 * 1000;
+    }
+    SECTION("timeout_sec") {
+        changed.timeout_sec = 6;
+    }
+    SECTION("an argv element") {
+        changed.argv[2] = "rm -rf /";
+    }
+    SECTION("one more argv element") {
+        changed.argv.push_back("");
+    }
+    SECTION("one argv element fewer") {
+        changed.argv.pop_back();
+    }
     CHECK(verifier.verify(changed) == TaskTrust::bad_signature);
 }
 
@@ -203,9 +222,9 @@ TEST_CASE("unsigned, forged and garbled signatures are told apart", "[signing]")
     t.signature = fresh_signer().sign(t);  // another key
     CHECK(verifier.verify(t) == TaskTrust::bad_signature);
 
-    for (std::string bad : {good.substr(0, 86), good.substr(0, 44), good + "AAAA",
-                            std::string("!!!not base64!!!"), std::string(88, 'A'),
-                            std::string(100000, 'A'), std::string("=")}) {
+    for (std::string bad :
+         {good.substr(0, 86), good.substr(0, 44), good + "AAAA", std::string("!!!not base64!!!"),
+          std::string(88, 'A'), std::string(100000, 'A'), std::string("=")}) {
         t.signature = bad;
         CHECK(verifier.verify(t) == TaskTrust::bad_signature);
     }
@@ -286,8 +305,10 @@ TEST_CASE("key files load, and bad ones are refused naming the file", "[signing]
         REQUIRE_FALSE(signer.ok());
         CHECK(signer.status().code() == Code::permission_denied);
         CHECK(signer.status().message() ==
-              secret + ": others may read this secret key (mode 640); make it readable by "
-                       "its owner only: chmod 600 " + secret);
+              secret +
+                  ": others may read this secret key (mode 640); make it readable by "
+                  "its owner only: chmod 600 " +
+                  secret);
     }
 
     SECTION("a missing file") {
@@ -295,7 +316,8 @@ TEST_CASE("key files load, and bad ones are refused naming the file", "[signing]
         auto signer = TaskSigner::load(missing);
         REQUIRE_FALSE(signer.ok());
         CHECK(signer.status().code() == Code::not_found);
-        CHECK(signer.status().message() == "cannot read " + missing + ": No such file or directory");
+        CHECK(signer.status().message() ==
+              "cannot read " + missing + ": No such file or directory");
     }
 
     SECTION("a directory") {
@@ -316,13 +338,13 @@ TEST_CASE("key files load, and bad ones are refused naming the file", "[signing]
         auto verifier = TaskVerifier::load(pub);
         REQUIRE_FALSE(verifier.ok());
         CHECK(verifier.status().message() ==
-              pub + ": holds 64 bytes, not the 32 of an Ed25519 public key (32 bytes) (is "
-                    "it the secret key?)");
+              pub +
+                  ": holds 64 bytes, not the 32 of an Ed25519 public key (32 bytes) (is "
+                  "it the secret key?)");
     }
 }
 
-TEST_CASE("keys come from the configuration; only a default may be absent",
-          "[signing][config]") {
+TEST_CASE("keys come from the configuration; only a default may be absent", "[signing][config]") {
     TempDir dir;
     SecurityConfig config;
 
