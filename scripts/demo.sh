@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs Oasis for real on this machine, secured as
-# in production: `oasis system init` makes a CA, certificates and a
+# in production: `oasis system init` makes a CA, certificates, the key pair
+# that signs tasks (each agent's bundle gets the public key) and a
 # nats-server configuration with mutual TLS and one least-privilege NATS
 # user per identity; then a local NATS JetStream server, an `oasis server`,
 # three agents (each with its own certificate) with different labels, and

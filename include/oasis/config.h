@@ -7,6 +7,7 @@
 //   [server]    name, heartbeat_ttl_sec, task_start_window_sec
 //   [nats]      url (a string, a comma-separated string, or an array)
 //   [tls]       certs_dir
+//   [security]  task_signing_key, task_public_key
 //   [telemetry] log_level, log_format, log_no_ansi
 //   [agent]     id, labels, groups, heartbeat_interval_sec,
 //               fact_collection_interval_sec, state_dir, max_concurrent_tasks
@@ -44,6 +45,16 @@ struct TlsConfig {
     std::string certs_dir;
 };
 
+// The keys of signed tasks (oasis/signing.h). A path left out defaults to
+// its file in [tls] certs_dir, when that is set; a default path may name
+// no file (then tasks go unsigned, or unchecked), a configured one must.
+struct SecurityConfig {
+    std::string task_signing_key;              // server: the secret key, task-signing.key
+    std::string task_public_key;               // agent: the public key, task-signing.pub
+    bool task_signing_key_configured = false;  // false: empty or the default
+    bool task_public_key_configured = false;
+};
+
 struct TelemetryConfig {
     std::string log_level = "info";   // debug | info | warn | error
     std::string log_format = "text";  // json | text
@@ -64,6 +75,7 @@ struct Config {
     ServerConfig server;
     NatsConfig nats;
     TlsConfig tls;
+    SecurityConfig security;
     TelemetryConfig telemetry;
     AgentConfig agent;
     std::string source;  // the file that was read, or "" for none

@@ -116,6 +116,9 @@ struct AgentOverride {
 
 enum class TaskKind { exec, cancel };
 
+// Every field but `signature` is covered by the signature (see
+// oasis/signing.h): a field added here must be added to the signed bytes
+// too, with a new domain tag, or it can be changed in transit.
 struct Task {
     std::string task_id;  // unique per (batch, agent)
     TaskKind kind = TaskKind::exec;
@@ -126,6 +129,8 @@ struct Task {
     std::int64_t created_at_ms = 0;
     // The task is refused when it has not started by then.
     std::int64_t start_by_ms = 0;
+    // Ed25519 signature by the server, base64; empty when unsigned.
+    std::string signature;
 };
 
 // The final state of one node's part of a batch. Once written it never

@@ -5,10 +5,13 @@
 #include "executor.h"
 #include "facts.h"
 #include "running_groups.h"
+#include "task_gate.h"
 #include "task_journal.h"
 
+#include "oasis/audit.h"
 #include "oasis/bus.h"
 #include "oasis/log.h"
+#include "oasis/signing.h"
 #include "oasis/version.h"
 #include "oasis/wire.h"
 #include "oasis/work_queue.h"
@@ -66,11 +69,13 @@ wire::Output to_wire(CapturedOutput&& out) {
 
 class Agent {
 public:
-    Agent(const Config& config, Bus& bus, TaskJournal& journal, RunningGroups& groups)
+    Agent(const Config& config, Bus& bus, TaskJournal& journal, RunningGroups& groups,
+          const TaskVerifier* verifier)
         : config_(config),
           bus_(bus),
           journal_(journal),
           groups_(groups),
+          gate_(config.agent.id, verifier, journal),
           runners_(config.agent.max_concurrent_tasks),
           started_at_ms_(wire::now_ms()) {
         // Two captured streams, base64 in the worst case, must fit one message.
@@ -80,20 +85,28 @@ public:
     }
 
     void on_task_message(Message&& m) {
+        live_since_cursor_ = true;  // see advance_cursor_past_live_tasks()
         auto task = wire::decode_task(m.data);
         if (!task.ok()) {
             log::warn("agent", "task.malformed", {{"error", task.status().message()}});
             return;
         }
-        accept(std::move(*task), /*from_replay=*/false);
+        auto verdict = gate_.check(*task, m.data, 0, wire::now_ms());
+        if (verdict.action == TaskGate::Action::cancel)
+            cancel_batch(task->batch_id);
+        else
+            act(std::move(*task), verdict, /*from_stream=*/false);
     }
 
     // Reads the task subject from where this agent stopped: tasks that were
-    // queued while it was away. Cancels in the backlog apply before anything
-    // in it runs.
+    // queued while it was away, and the stored copies of those that came
+    // live. Cancels in the backlog apply before anything in it runs.
     void catch_up() {
-        std::vector<wire::Task> backlog;
-        std::unordered_set<std::string> cancelled;
+        struct Stored {
+            wire::Task task;
+            TaskGate::Verdict verdict;
+        };
+        std::vector<Stored> backlog;
         std::uint64_t seq = journal_.cursor() + 1;
         const std::string subject = wire::task_subject(config_.agent.id);
         // Through a consumer scoped to this agent's subject: the NATS
@@ -116,35 +129,48 @@ public:
                 seq = m.stream_seq + 1;
                 auto task = wire::decode_task(m.data);
                 if (!task.ok()) continue;
-                if (task->kind == wire::TaskKind::cancel) cancelled.insert(task->batch_id);
-                backlog.push_back(std::move(*task));
+                auto verdict = gate_.check(*task, m.data, m.stream_seq, wire::now_ms());
+                if (verdict.action == TaskGate::Action::drop) continue;
+                backlog.push_back({std::move(*task), std::move(verdict)});
             }
             if (stored->size() < kCatchUpPage) break;
         }
-        for (auto& t : backlog) {
-            if (t.kind == wire::TaskKind::exec && cancelled.count(t.batch_id)) {
-                remember_cancel(t.batch_id);
-                (void)journal_.claim(t.task_id, t.start_by_ms + 3600 * 1000);
-                continue;
-            }
-            accept(std::move(t), /*from_replay=*/true);
-        }
+        for (auto& s : backlog)
+            if (s.verdict.action == TaskGate::Action::cancel) cancel_batch(s.task.batch_id);
+        for (auto& s : backlog)
+            if (s.verdict.action != TaskGate::Action::cancel)
+                act(std::move(s.task), s.verdict, /*from_stream=*/true);
         if (seq > 1) journal_.advance_cursor(seq - 1);
         if (!backlog.empty())
             log::info("agent", "catch_up.done", {{"tasks", std::to_string(backlog.size())}});
     }
 
+    // Call before subscribing to the task subject: the tasks stored until
+    // now were published before the subscription, so none of them has a
+    // live copy to come, and a live copy of one is a replay.
+    void before_subscribing() {
+        if (!bus_.connected()) return;  // not known; the gate allows for it
+        auto last = bus_.get_last(wire::kTaskStream, wire::task_subject(config_.agent.id));
+        if (last.ok()) gate_.subscribing_after(last->stream_seq);
+    }
+
     // Live tasks carry no stream sequence, so the cursor only moves in
-    // catch_up(). After live tasks, move it to the newest stored task once it
-    // is claimed: everything before it arrived in order on the same
-    // subscription, and any gap since the last catch-up is covered by the
-    // catch-up that follows every reconnect. Keeps the next catch-up short.
+    // catch_up(). After live messages, move it to the newest stored task when
+    // the gate finds that one handled live (noting where it is stored):
+    // everything before it arrived in order on the same subscription, and
+    // any gap since the last catch-up is covered by the catch-up that
+    // follows every reconnect. Keeps the next catch-up short without a
+    // consumer per agent after every batch.
+    // TODO: the stored copies before the newest are not read, so a replay of
+    // one of those tasks stored while the agent is away is refused without
+    // an alert (it looks like the task's stored copy).
     void advance_cursor_past_live_tasks() {
+        gate_.prune(wire::now_ms());
         if (!live_since_cursor_.exchange(false)) return;
         auto m = bus_.get_last(wire::kTaskStream, wire::task_subject(config_.agent.id));
-        if (!m.ok()) return;
-        auto task = wire::decode_task(m->data);
-        if (task.ok() && (task->kind == wire::TaskKind::cancel || journal_.claimed(task->task_id)))
+        if (!m.ok() || m->stream_seq <= journal_.cursor()) return;
+        auto task = wire::decode_task(m->data);  // a malformed one was only logged
+        if (!task.ok() || gate_.handled_live(*task, m->data, m->stream_seq))
             journal_.advance_cursor(m->stream_seq);
         else
             live_since_cursor_ = true;  // try again later
@@ -204,48 +230,65 @@ public:
     }
 
 private:
-    void accept(wire::Task task, bool from_replay) {
-        if (task.agent_id != config_.agent.id) {
-            log::warn("agent", "task.not_mine",
-                      {{"batch_id", task.batch_id}, {"task_agent", task.agent_id}});
-            return;
+    // Carries out the gate's verdict on an exec task (or a refused one).
+    void act(wire::Task task, const TaskGate::Verdict& verdict, bool from_stream) {
+        switch (verdict.action) {
+            case TaskGate::Action::run:
+                break;
+            case TaskGate::Action::cancel:
+            case TaskGate::Action::drop:
+                return;
+            case TaskGate::Action::refuse:
+                report_refusal(task, verdict);
+                return;
+            case TaskGate::Action::fail:
+                // Running it unrecorded could run it twice; say so at once.
+                log::error("agent", "journal.failed",
+                           {{"batch_id", task.batch_id}, {"error", verdict.message}});
+                refuse(task, verdict.message);
+                return;
         }
-        if (task.kind == wire::TaskKind::cancel) {
-            cancel_batch(task.batch_id);
-            return;
-        }
-        // Keep the claim long enough to outlive any replay of this task.
-        auto claimed = journal_.claim(task.task_id, task.start_by_ms + 3600 * 1000);
-        if (!claimed.ok()) {
-            // Running it unrecorded could run it twice; say so at once.
-            log::error("agent", "journal.failed",
-                       {{"batch_id", task.batch_id}, {"error", claimed.status().message()}});
-            refuse(task, "the agent cannot record the task in its state directory: " +
-                             claimed.status().message());
-            return;
-        }
-        if (!*claimed) return;  // ran (or was refused) before
-        // A replayed task may have run before this journal existed (a wiped
+        if (is_cancelled(task.batch_id)) return;  // the server wrote "cancelled"
+        // A task read back may have run before this journal existed (a wiped
         // state directory): a stored result says so.
-        if (from_replay &&
+        if (from_stream &&
             bus_.get_last(wire::kResultStream, wire::result_subject(task.batch_id, task.agent_id))
                 .ok())
             return;
-        if (auto now = wire::now_ms(); now > task.start_by_ms) {
-            // Say why it will not run, while the batch still waits for this
-            // node; after the batch's expiry the server has settled it.
-            if (now <= wire::expiry_ms(task.start_by_ms, task.timeout_sec))
-                refuse(task, "the task's start deadline passed before the agent got it");
-            return;
-        }
-        if (!from_replay) live_since_cursor_ = true;
         log::info("agent", "task.accepted",
                   {{"batch_id", task.batch_id}, {"task_id", task.task_id}});
         runners_.post([this, task = std::move(task)] { run_task(task); });
     }
 
+    // A task the agent would not run: logged, and an alert on
+    // oasis.alert.<id>, which servers record in the audit stream. Only a
+    // late task gets a result: its batch id
+    // was signed (or nothing is), while the ids of an untrusted task may be
+    // anyone's, and a replay's node has its result already.
+    // TODO: alerts are core NATS, so one sent while NATS is unreachable is
+    // lost; and a flood of forged tasks gives a log line and an alert each,
+    // with no rate limit.
+    void report_refusal(const wire::Task& task, const TaskGate::Verdict& verdict) {
+        log::error("agent", "task.refused",
+                   {{"agent_id", config_.agent.id},
+                    {"task_id", task.task_id},
+                    {"batch_id", task.batch_id},
+                    {"reason", verdict.reason},
+                    {"error", verdict.message}});
+        wire::Alert alert{"task_refused", config_.agent.id, task.task_id,
+                          task.batch_id,  verdict.reason,   wire::now_ms()};
+        if (Status st = bus_.publish(wire::alert_subject(config_.agent.id), wire::encode(alert));
+            !st.ok())
+            log::warn("agent", "alert.failed", {{"error", st.message()}});
+        // Say why it will not run while the batch still waits for this node;
+        // after the batch's expiry the server has settled it.
+        if (verdict.reason == "expired" &&
+            alert.time_ms <= wire::expiry_ms(task.start_by_ms, task.timeout_sec))
+            refuse(task, verdict.message);
+    }
+
     void run_task(const wire::Task& task) {
-        if (is_cancelled(task.batch_id)) return;  // the server wrote "cancelled"
+        if (is_cancelled(task.batch_id)) return;  // cancelled while it waited
         bool stopping = false;
         {
             std::lock_guard lock(mu_);
@@ -324,11 +367,6 @@ private:
         }
     }
 
-    void remember_cancel(const std::string& batch_id) {
-        std::lock_guard lock(mu_);
-        cancelled_.insert(batch_id);
-    }
-
     bool is_cancelled(const std::string& batch_id) {
         std::lock_guard lock(mu_);
         return cancelled_.count(batch_id) > 0;
@@ -345,6 +383,7 @@ private:
     Bus& bus_;
     TaskJournal& journal_;
     RunningGroups& groups_;
+    TaskGate gate_;
     std::mutex mu_;
     StringMap facts_;
     std::unordered_map<std::string, Execution*> running_;  // by batch id
@@ -399,6 +438,31 @@ std::unique_ptr<Subscription> claim_identity(Bus& bus, const std::string& agent_
 }
 
 using Clock = std::chrono::steady_clock;
+
+// The server's public key, which every task must be signed with; nullopt
+// (after one warning) for a setup without one. False when a configured key
+// cannot be used.
+bool load_verifier(const Config& config, std::optional<TaskVerifier>& verifier) {
+    auto loaded = load_task_verifier(config.security);
+    if (!loaded.ok()) {
+        log::error("agent", "task_public_key.invalid",
+                   {{"agent_id", config.agent.id}, {"error", loaded.status().message()}});
+        return false;
+    }
+    verifier = std::move(*loaded);
+    // TODO: with TLS on, a default public key that is missing still means
+    // unchecked tasks; a setting to require a key would make it an error.
+    if (verifier) {
+        log::info("agent", "tasks.verified", {{"key", config.security.task_public_key}});
+    } else {
+        log::warn("agent", "tasks.unverified",
+                  {{"agent_id", config.agent.id},
+                   {"error",
+                    "no task public key ([security] task_public_key): this agent "
+                    "runs unsigned tasks, from anyone who can publish to its subject"}});
+    }
+    return true;
+}
 
 // The agent's main loop: every 200 ms, stop on SIGINT/SIGTERM, else do
 // whatever is due. Returns the process exit code.
@@ -467,6 +531,9 @@ int run(const Config& config) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+    std::optional<TaskVerifier> verifier;
+    if (!load_verifier(config, verifier)) return 2;
+
     auto journal = TaskJournal::open(config.agent.state_dir, wire::now_ms());
     if (!journal.ok()) {
         log::error("agent", "journal.failed", {{"error", journal.status().message()}});
@@ -498,7 +565,8 @@ int run(const Config& config) {
 
     int exit_code = 0;
     {
-        Agent agent(config, **bus, **journal, groups);
+        Agent agent(config, **bus, **journal, groups, verifier ? &*verifier : nullptr);
+        agent.before_subscribing();
         auto sub =
             (*bus)->subscribe(wire::task_subject(config.agent.id), "",
                               [&agent](Message&& m) { agent.on_task_message(std::move(m)); });

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -32,6 +33,12 @@ Status write_all(int fd, std::string_view data) {
 
 }  // namespace
 
+std::string TaskJournal::entry_line(const std::string& id, const Entry& e) {
+    std::string line = std::to_string(e.keep_until_ms) + " " + id;
+    if (e.stream_seq != 0) line += " " + std::to_string(e.stream_seq);
+    return line + "\n";
+}
+
 Result<std::unique_ptr<TaskJournal>> TaskJournal::open(const std::string& dir,
                                                        std::int64_t now_ms) {
     std::error_code ec;
@@ -56,19 +63,26 @@ Result<std::unique_ptr<TaskJournal>> TaskJournal::open(const std::string& dir,
     }
     std::string log_path = dir + "/tasks.log";
 
-    // Keep only entries still inside their window, then rewrite the file.
-    std::vector<std::string> kept;
+    // Keep only entries still inside their window, then rewrite the file
+    // with one line per task.
+    std::vector<std::string> order;
     if (std::ifstream in(log_path); in) {
         std::string line;
         while (std::getline(in, line)) {
             std::istringstream fields(line);
             std::int64_t keep_until = 0;
             std::string id;
+            std::uint64_t seq = 0;
             if (!(fields >> keep_until >> id)) continue;  // a torn last line
+            fields >> seq;                                // absent in older lines
             if (keep_until < now_ms) continue;
-            if (j->claimed_.insert(id).second) kept.push_back(line + "\n");
+            auto [it, fresh] = j->claimed_.try_emplace(id, Entry{keep_until, seq});
+            if (fresh) order.push_back(id);
+            if (seq != 0) it->second.stream_seq = seq;
         }
     }
+    std::vector<std::string> kept;
+    for (const auto& id : order) kept.push_back(entry_line(id, j->claimed_[id]));
     std::string tmp = log_path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return io_error("open " + tmp);
@@ -93,19 +107,51 @@ TaskJournal::~TaskJournal() {
     if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-Result<bool> TaskJournal::claim(const std::string& task_id, std::int64_t keep_until_ms) {
+Result<TaskJournal::Claim> TaskJournal::claim(const std::string& task_id,
+                                              std::int64_t keep_until_ms,
+                                              std::uint64_t stream_seq) {
+    // One line per entry, fields split by spaces: an id holding a space or a
+    // newline would corrupt the journal (the server's ids never do).
+    bool printable = !task_id.empty() && std::all_of(task_id.begin(), task_id.end(), [](char c) {
+        return static_cast<unsigned char>(c) > ' ' && c != 0x7f;
+    });
+    if (!printable)
+        return error(Code::invalid_argument, "a task id with spaces or control characters");
     std::lock_guard lock(mu_);
-    if (claimed_.count(task_id)) return false;
-    std::string line = std::to_string(keep_until_ms) + " " + task_id + "\n";
-    OASIS_RETURN_IF_ERROR(write_all(log_fd_, line));
-    if (::fdatasync(log_fd_) != 0) return io_error("sync task journal");
-    claimed_.insert(task_id);
-    return true;
+    auto it = claimed_.find(task_id);
+    if (it == claimed_.end()) {
+        Entry entry{keep_until_ms, stream_seq};
+        OASIS_RETURN_IF_ERROR(write_all(log_fd_, entry_line(task_id, entry)));
+        if (::fdatasync(log_fd_) != 0) return io_error("sync task journal");
+        claimed_.emplace(task_id, entry);
+        return Claim::fresh;
+    }
+    Entry& entry = it->second;
+    if (stream_seq == 0) return Claim::again;
+    if (entry.stream_seq != 0 && stream_seq <= entry.stream_seq) return Claim::same_copy;
+    if (entry.stream_seq != 0) return Claim::other_copy;
+
+    // Not synced: if the line is lost, the first stored copy read after a
+    // restart is taken for this one, which it is unless a replay was stored
+    // and the cursor passed the original in between.
+    entry.stream_seq = stream_seq;
+    if (Status st = write_all(log_fd_, entry_line(task_id, entry)); !st.ok()) return st;
+    return Claim::stored_copy;
 }
 
-bool TaskJournal::claimed(const std::string& task_id) const {
+std::optional<std::uint64_t> TaskJournal::stored_seq(const std::string& task_id) const {
     std::lock_guard lock(mu_);
-    return claimed_.count(task_id) > 0;
+    auto it = claimed_.find(task_id);
+    if (it == claimed_.end()) return std::nullopt;
+    return it->second.stream_seq;
+}
+
+void TaskJournal::note_stored_copy(const std::string& task_id, std::uint64_t stream_seq) {
+    std::lock_guard lock(mu_);
+    auto it = claimed_.find(task_id);
+    if (it == claimed_.end() || stream_seq <= it->second.stream_seq) return;
+    it->second.stream_seq = stream_seq;
+    (void)write_all(log_fd_, entry_line(task_id, it->second));  // as in claim()
 }
 
 std::uint64_t TaskJournal::cursor() const {

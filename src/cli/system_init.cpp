@@ -1,6 +1,7 @@
 // `oasis system init` and `oasis system issue-agent-cert`: the CA, the
-// certificates of NATS, the server, the CLI and each agent, and the files
-// that run NATS with mutual TLS and JetStream (see issue 3).
+// certificates of NATS, the server, the CLI and each agent, the key pair
+// that signs tasks, and the files that run NATS with mutual TLS and
+// JetStream (see issue 3).
 //
 // init plans every file in memory first and writes only when all of them
 // could be made, so a refusal or a failure leaves the directory as it was.
@@ -13,12 +14,14 @@
 #include "oasis/config.h"
 #include "oasis/nats_permissions.h"
 #include "oasis/pki.h"
+#include "oasis/signing.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <vector>
@@ -168,6 +171,8 @@ url = "tls://127.0.0.1:4222"
 
 [tls]
 # ca.pem, and server.pem/server-key.pem or cli.pem/cli-key.pem by role.
+# The server signs tasks with task-signing.key from here too; an agent
+# checks them with task-signing.pub beside its certificate ([security]).
 certs_dir = "@DIR@/certs"
 )";
 
@@ -230,6 +235,15 @@ Result<std::vector<Planned>> plan_setup(const std::string& dir, const CertReques
         plan_pem(plan, name, *issued);
     }
 
+    // The server signs every task with the secret key; agents get the
+    // public one beside their certificate.
+    // TODO: an existing setup gets the pair only with --force, which makes
+    // a new CA too; a command that adds just the key pair would spare that.
+    auto keys = make_task_key_files();
+    if (!keys.ok()) return keys.status().with_context("task signing key");
+    plan.push_back({"certs/task-signing.key", keys->secret_text, 0600});
+    plan.push_back({"certs/task-signing.pub", keys->public_text, 0644});
+
     plan.push_back({"nats-server.conf", with_dir(kNatsConf, dir), 0644});
     plan.push_back({"nats-auth.conf", auth_file({}), 0644});
     plan.push_back({"oasis.toml", with_dir(kOasisToml, dir), 0644});
@@ -281,13 +295,25 @@ Result<Issued> read_ca(const std::string& certs) {
     return ca;
 }
 
+// The text of certs/task-signing.pub, checked; nullopt for a setup made
+// before tasks were signed.
+Result<std::optional<std::string>> read_task_public_key(const std::string& certs) {
+    std::string path = certs + "/task-signing.pub";
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::optional<std::string>();
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (auto key = TaskVerifier::from_text(text); !key.ok()) return key.status().with_context(path);
+    return std::optional<std::string>(std::move(text));
+}
+
 }  // namespace
 
 int system_init(int argc, char** argv, int first) {
     cxxopts::Options options("oasis system init",
                              "Makes a CA, the certificates of NATS, the server and the CLI, "
-                             "a nats-server configuration with mutual TLS and JetStream, "
-                             "oasis.toml and a docker-compose.yml, all in one directory.");
+                             "the key pair that signs tasks, a nats-server configuration "
+                             "with mutual TLS and JetStream, oasis.toml and a "
+                             "docker-compose.yml, all in one directory.");
     options.add_options()("dir",
                           std::string("the directory to write (default: ./") + kDefaultDir + ")",
                           cxxopts::value<std::string>())(
@@ -324,7 +350,8 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
     cxxopts::Options options("oasis system issue-agent-cert",
                              "Issues an agent's certificate from the CA that `system init` "
                              "made, as a bundle to copy to the node: certs/agents/ID/ with "
-                             "ca.pem, ID.pem and ID-key.pem (the agent's [tls] certs_dir). "
+                             "ca.pem, ID.pem, ID-key.pem and task-signing.pub (the agent's "
+                             "[tls] certs_dir). "
                              "Adds the agent's NATS user to nats-auth.conf; reload NATS "
                              "afterwards.");
     options.add_options()("agent-id", "the agent's id (its certificate's CN)",
@@ -355,16 +382,28 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
     req.dns_names = {agent_nats_user(id)};
     auto issued = issue_cert(*ca, req);
     if (!issued.ok()) return Context::fail(issued.status());
+    // The agent checks tasks with the server's public key, which its
+    // configuration looks for beside its certificate.
+    auto public_key = read_task_public_key(*dir + "/certs");
+    if (!public_key.ok()) return Context::fail(public_key.status());
     Status st = write_pem_files(bundle, id, *issued);
     if (st.ok()) st = write_file_atomically(bundle + "/ca.pem", ca->cert_pem, 0644);
+    if (st.ok() && *public_key)
+        st = write_file_atomically(bundle + "/task-signing.pub", **public_key, 0644);
     if (st.ok()) {
         auto ids = issued_agents(agents);
         st = write_file_atomically(*dir + "/nats-auth.conf", auth_file(ids), 0644);
     }
     if (!st.ok()) return Context::fail(st);
-    std::printf("wrote %s/%s.pem\nwrote %s/%s-key.pem\nwrote %s/ca.pem\nwrote %s/nats-auth.conf\n",
-                bundle.c_str(), id.c_str(), bundle.c_str(), id.c_str(), bundle.c_str(),
-                dir->c_str());
+    std::printf("wrote %s/%s.pem\nwrote %s/%s-key.pem\nwrote %s/ca.pem\n", bundle.c_str(),
+                id.c_str(), bundle.c_str(), id.c_str(), bundle.c_str());
+    if (*public_key) std::printf("wrote %s/task-signing.pub\n", bundle.c_str());
+    std::printf("wrote %s/nats-auth.conf\n", dir->c_str());
+    if (!*public_key)
+        std::printf(
+            "\nnote: %s/certs has no task-signing.pub, so this agent will run unsigned\n"
+            "      tasks; `oasis system init --force` makes one (and a new CA)\n",
+            dir->c_str());
     std::printf(
         "\nnext: reload NATS so agent %s may connect: nats-server --signal reload\n"
         "      (or: docker compose -f %s/docker-compose.yml kill -s HUP nats)\n"

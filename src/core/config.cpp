@@ -288,6 +288,19 @@ std::string default_server_name() {
     return is_valid_agent_id(name) ? name : "oasis-server";
 }
 
+// Keys not configured are looked for beside the certificates, where
+// `oasis system init` puts them.
+void default_key_paths(Config& config) {
+    const std::string& dir = config.tls.certs_dir;
+    if (dir.empty()) return;
+    std::string prefix = dir.back() == '/' ? dir : dir + "/";
+    SecurityConfig& security = config.security;
+    if (!security.task_signing_key_configured)
+        security.task_signing_key = prefix + "task-signing.key";
+    if (!security.task_public_key_configured)
+        security.task_public_key = prefix + "task-signing.pub";
+}
+
 bool file_exists(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0;
@@ -324,6 +337,7 @@ Result<Config> load_config(const std::string& path, const Environment& env) {
     if (!problems.empty()) return problems.status();
 
     if (config.server.name.empty()) config.server.name = default_server_name();
+    default_key_paths(config);
     return config;
 }
 

@@ -230,6 +230,16 @@ const Setting kSettings[] = {
      [](const Input& in, Config& c, Problems& p) {
          set_text(in, c.tls.certs_dir, true, p);
      }},
+    {"security", "task_signing_key",
+     [](const Input& in, Config& c, Problems& p) {
+         set_text(in, c.security.task_signing_key, false, p);
+         c.security.task_signing_key_configured = !c.security.task_signing_key.empty();
+     }},
+    {"security", "task_public_key",
+     [](const Input& in, Config& c, Problems& p) {
+         set_text(in, c.security.task_public_key, false, p);
+         c.security.task_public_key_configured = !c.security.task_public_key.empty();
+     }},
     {"telemetry", "log_level",
      [](const Input& in, Config& c, Problems& p) {
          set_choice(in, c.telemetry.log_level,
@@ -267,7 +277,7 @@ const Setting kSettings[] = {
      }},
 };
 
-constexpr std::string_view kSections[] = {"server", "nats", "tls",
+constexpr std::string_view kSections[] = {"server", "nats", "tls", "security",
                                           "telemetry", "agent"};
 
 // The Levenshtein distance, for "did you mean" hints on short names.

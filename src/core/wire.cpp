@@ -296,6 +296,7 @@ std::string encode(const Task& v) {
     w.field("timeout_sec", v.timeout_sec);
     w.field("created_at_ms", v.created_at_ms);
     w.field("start_by_ms", v.start_by_ms);
+    if (!v.signature.empty()) w.field("sig", v.signature);
     return w.end_object().take();
 }
 

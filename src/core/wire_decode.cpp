@@ -154,6 +154,8 @@ Result<Task> decode_task(std::string_view json) {
         v.timeout_sec = static_cast<int>(r.int64("timeout_sec", false, 1, kMaxTimeoutSec, 60));
         v.created_at_ms = r.int64("created_at_ms", true, 0, kMaxTime);
         v.start_by_ms = r.int64("start_by_ms", true, 0, kMaxTime);
+        // Base64 of 64 bytes is 88 characters; room for a newer scheme.
+        v.signature = r.str("sig", false, 1024);
         return v;
     });
     if (task.ok() && task->kind == TaskKind::exec) OASIS_RETURN_IF_ERROR(check_argv(task->argv));

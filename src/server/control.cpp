@@ -233,7 +233,7 @@ Result<std::string> ControlService::exec_run(std::string_view payload, wire::Aud
         t.timeout_sec = batch.timeout_sec;
         t.created_at_ms = batch.created_at_ms;
         t.start_by_ms = batch.start_by_ms;
-        tasks.push_back({wire::task_subject(agent), wire::encode(t), {}});
+        tasks.push_back({wire::task_subject(agent), encode_task(t), {}});
     }
     // A node whose task could not be stored is settled at once, not when
     // the batch expires.
@@ -256,6 +256,14 @@ Result<std::string> ControlService::exec_run(std::string_view payload, wire::Aud
                {"offline", std::to_string(picked.offline.size())},
                {"caller", audit.caller}});
     return wire::encode(wire::ExecRunReply{batch, picked.offline});
+}
+
+// TODO: every task signs the whole argv again (0.57 ms for a 128 KiB
+// command, so 5.7 s for 10,000 nodes); signing a digest of argv made once
+// per batch would need a new signed layout (oasis-task-v2).
+std::string ControlService::encode_task(wire::Task& task) const {
+    if (signer_) task.signature = signer_->sign(task);
+    return wire::encode(task);
 }
 
 Result<wire::BatchReport> ControlService::find_batch(const std::string& batch_id) {
@@ -324,7 +332,7 @@ Result<std::string> ControlService::exec_cancel(std::string_view payload,
         t.agent_id = agent;
         t.created_at_ms = wire::now_ms();
         t.start_by_ms = batch.start_by_ms;
-        cancels.emplace_back(wire::task_subject(agent), wire::encode(t));
+        cancels.emplace_back(wire::task_subject(agent), encode_task(t));
     }
     (void)bus_.js_publish_all(cancels, std::chrono::seconds(30));
     std::vector<Settlement> settle;

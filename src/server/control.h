@@ -13,6 +13,7 @@
 #include "oasis/audit.h"
 #include "oasis/bus.h"
 #include "oasis/config.h"
+#include "oasis/signing.h"
 
 #include <optional>
 #include <span>
@@ -29,10 +30,18 @@ struct OwnCertificate {
 
 class ControlService {
 public:
+    // `signer` (borrowed, may be null: tasks go unsigned) signs every task;
+    // `certificate` is the server's own, for `system status`.
     ControlService(Bus& bus, Registry& registry, BatchBook& book, const Config& config,
+                   const TaskSigner* signer,
                    std::optional<OwnCertificate> certificate = std::nullopt)
-        : bus_(bus), registry_(registry), book_(book), config_(config),
-          certificate_(std::move(certificate)), started_at_ms_(wire::now_ms()) {}
+        : bus_(bus),
+          registry_(registry),
+          book_(book),
+          config_(config),
+          signer_(signer),
+          certificate_(std::move(certificate)),
+          started_at_ms_(wire::now_ms()) {}
 
     // Returns the reply payload for a request on `subject`.
     std::string handle(std::string_view subject, std::string_view payload);
@@ -83,11 +92,14 @@ private:
     Result<std::string> audit_list(std::string_view payload, wire::AuditRecord&);
 
     Result<wire::BatchReport> find_batch(const std::string& batch_id);
+    // The task's JSON, signed when there is a signer.
+    std::string encode_task(wire::Task& task) const;
 
     Bus& bus_;
     Registry& registry_;
     BatchBook& book_;
     const Config& config_;
+    const TaskSigner* signer_;
     const std::optional<OwnCertificate> certificate_;  // none without TLS
     const std::int64_t started_at_ms_;
 };

@@ -11,6 +11,7 @@
 #include "oasis/bus.h"
 #include "oasis/log.h"
 #include "oasis/pki.h"
+#include "oasis/signing.h"
 #include "oasis/streams.h"
 #include "oasis/version.h"
 
@@ -168,6 +169,26 @@ std::optional<OwnCertificate> own_certificate(const Config& config) {
     return OwnCertificate{path, cert->common_name, cert->not_after * 1000};
 }
 
+// The key every task is signed with; nullopt (after one warning) for a
+// setup without one. False when a configured key cannot be used.
+bool load_signer(const Config& config, std::optional<TaskSigner>& signer) {
+    auto loaded = load_task_signer(config.security);
+    if (!loaded.ok()) {
+        log::error("server", "task_signing_key.invalid", {{"error", loaded.status().message()}});
+        return false;
+    }
+    signer = std::move(*loaded);
+    if (signer) {
+        log::info("server", "tasks.signed", {{"key", config.security.task_signing_key}});
+    } else {
+        log::warn("server", "tasks.unsigned",
+                  {{"error",
+                    "no task signing key ([security] task_signing_key): tasks go "
+                    "unsigned, and agents that hold a public key refuse them"}});
+    }
+    return true;
+}
+
 }  // namespace
 
 int run(const Config& config) {
@@ -176,6 +197,9 @@ int run(const Config& config) {
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);  // threads made later inherit it
+
+    std::optional<TaskSigner> signer;
+    if (!load_signer(config, signer)) return 2;
 
     BusOptions bo;
     bo.urls = config.nats.urls;
@@ -194,7 +218,8 @@ int run(const Config& config) {
 
     Registry registry(config.server.heartbeat_ttl_sec);
     BatchBook book;
-    ControlService control(**bus, registry, book, config, own_certificate(config));
+    ControlService control(**bus, registry, book, config, signer ? &*signer : nullptr,
+                           own_certificate(config));
     Followers followers;
     if (auto st =
             start_followers(**bus, registry, book, followers, config.server.heartbeat_ttl_sec);

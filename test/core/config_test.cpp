@@ -70,6 +70,10 @@ url = ["tls://10.0.0.1:4222", "tls://10.0.0.2:4222"]
 [tls]
 certs_dir = "/etc/oasis/certs"
 
+[security]
+task_signing_key = "/etc/oasis/keys/task.key"
+task_public_key = "/etc/oasis/keys/task.pub"
+
 [telemetry]
 log_level = "debug"
 log_format = "json"
@@ -102,6 +106,10 @@ TEST_CASE("defaults apply when there is no file and no variable", "[config]") {
     CHECK(config->server.task_start_window_sec == 300);
     CHECK(config->nats.urls == std::vector<std::string>{"nats://127.0.0.1:4222"});
     CHECK(config->tls.certs_dir.empty());
+    CHECK(config->security.task_signing_key.empty());
+    CHECK(config->security.task_public_key.empty());
+    CHECK_FALSE(config->security.task_signing_key_configured);
+    CHECK_FALSE(config->security.task_public_key_configured);
     CHECK(config->telemetry.log_level == "info");
     CHECK(config->telemetry.log_format == "text");
     CHECK_FALSE(config->telemetry.log_no_ansi);
@@ -127,6 +135,10 @@ TEST_CASE("a full file sets every key", "[config]") {
     CHECK(config->nats.urls == std::vector<std::string>{"tls://10.0.0.1:4222",
                                                         "tls://10.0.0.2:4222"});
     CHECK(config->tls.certs_dir == "/etc/oasis/certs");
+    CHECK(config->security.task_signing_key == "/etc/oasis/keys/task.key");
+    CHECK(config->security.task_public_key == "/etc/oasis/keys/task.pub");
+    CHECK(config->security.task_signing_key_configured);
+    CHECK(config->security.task_public_key_configured);
     CHECK(config->telemetry.log_level == "debug");
     CHECK(config->telemetry.log_format == "json");
     CHECK(config->telemetry.log_no_ansi);
@@ -167,6 +179,76 @@ TEST_CASE("environment variables win over the file", "[config]") {
     CHECK(config->agent.heartbeat_interval_sec == 5);
     CHECK(config->agent.state_dir == "/tmp/agent");
     CHECK(config->agent.max_concurrent_tasks == 2);
+}
+
+TEST_CASE("task keys default to their files in certs_dir", "[config][security]") {
+    SECTION("both keys") {
+        Result<Config> config = load_config("", {{"OASIS__TLS__CERTS_DIR", "/etc/oasis/certs"}});
+        REQUIRE(config.ok());
+        CHECK(config->security.task_signing_key == "/etc/oasis/certs/task-signing.key");
+        CHECK(config->security.task_public_key == "/etc/oasis/certs/task-signing.pub");
+        CHECK_FALSE(config->security.task_signing_key_configured);
+        CHECK_FALSE(config->security.task_public_key_configured);
+    }
+
+    SECTION("a trailing slash is not doubled") {
+        Result<Config> config = load_config("", {{"OASIS__TLS__CERTS_DIR", "certs/"}});
+        REQUIRE(config.ok());
+        CHECK(config->security.task_public_key == "certs/task-signing.pub");
+    }
+
+    SECTION("a configured key keeps its path; the other one still defaults") {
+        TempDir dir;
+        std::string path = dir.write("oasis.toml", "[tls]\ncerts_dir = \"/c\"\n"
+                                                   "[security]\ntask_public_key = \"/k/p\"\n");
+        Result<Config> config = load_config(path, {});
+        REQUIRE(config.ok());
+        CHECK(config->security.task_public_key == "/k/p");
+        CHECK(config->security.task_public_key_configured);
+        CHECK(config->security.task_signing_key == "/c/task-signing.key");
+        CHECK_FALSE(config->security.task_signing_key_configured);
+    }
+
+    SECTION("a variable wins over the file") {
+        TempDir dir;
+        std::string path = dir.write("oasis.toml", "[security]\ntask_signing_key = \"/a\"\n");
+        Result<Config> config =
+            load_config(path, {{"OASIS__SECURITY__TASK_SIGNING_KEY", "/b"}});
+        REQUIRE(config.ok());
+        CHECK(config->security.task_signing_key == "/b");
+        CHECK(config->security.task_signing_key_configured);
+        CHECK(config->security.task_public_key.empty());
+    }
+}
+
+TEST_CASE("malformed task key settings are refused", "[config][security]") {
+    TempDir dir;
+    std::string path = dir.write("oasis.toml", "[security]\n"
+                                               "task_signing_key = 7\n"
+                                               "task_public_key = \"\"\n"
+                                               "task_signing_keys = \"/x\"\n"
+                                               "[tls]\n"
+                                               "certs_dir = \"/c\"\n");
+    Environment env{
+            {"OASIS__SECURITY__TASK_PUBLIC_KEY", "/a\nb"},
+            {"OASIS__SECURITY__PUBLIC_KEY", "/p"},
+    };
+    std::string p = path + ":";
+    CHECK(load_error(path, env) ==
+          p + "2: [security] task_signing_key must be a string, got 7\n" +
+          p + "3: [security] task_public_key must not be empty\n" +
+          p + "4: unknown key \"task_signing_keys\" in [security]; did you mean "
+              "\"task_signing_key\"?\n"
+              "OASIS__SECURITY__PUBLIC_KEY: unknown key \"public_key\" in [security]; "
+              "expected one of task_signing_key, task_public_key\n"
+              "OASIS__SECURITY__TASK_PUBLIC_KEY: must not contain control characters, "
+              "got \"/a\\x0ab\"");
+
+    CHECK(load_error("", {{"OASIS__SECURITY__TASK_SIGNING_KEY", ""}}) ==
+          "OASIS__SECURITY__TASK_SIGNING_KEY: must not be empty");
+    CHECK(load_error("", {{"OASIS__SECURITY", "x"}}) ==
+          "OASIS__SECURITY: unknown variable; expected OASIS__<SECTION>__<KEY>, "
+          "OASIS__AGENT_ID, OASIS__AGENT_LABELS or OASIS__AGENT_GROUPS");
 }
 
 TEST_CASE("the agent's short variables set its id, labels and groups",
@@ -385,7 +467,7 @@ cert_dir = "/etc"
               "OASIS__<SECTION>__<KEY>, OASIS__AGENT_ID, OASIS__AGENT_LABELS "
               "or OASIS__AGENT_GROUPS\n"
               "OASIS__LOGGING__LEVEL: unknown section \"logging\"; expected "
-              "one of server, nats, tls, telemetry, agent\n"
+              "one of server, nats, tls, security, telemetry, agent\n"
               "OASIS__NATS__URLS: unknown key \"urls\" in [nats]; did you "
               "mean \"url\"?");
 }

@@ -147,3 +147,25 @@ TEST_CASE("a result's state reads without its output", "[wire]") {
     CHECK_FALSE(
         decode_task_result_state(R"({"api":1,"batch_id":"b","agent_id":"a","state":"odd"})").ok());
 }
+
+TEST_CASE("a task's signature travels as sig, and only when there is one", "[wire]") {
+    Task t;
+    t.task_id = "b-0123456789ab.agent-1";
+    t.batch_id = "b-0123456789ab";
+    t.agent_id = "agent-1";
+    t.argv = {"true"};
+    CHECK(encode(t).find("\"sig\"") == std::string::npos);
+    auto back = decode_task(encode(t));
+    REQUIRE(back.ok());
+    CHECK(back->signature.empty());
+
+    t.signature = std::string(86, 'A') + "==";
+    back = decode_task(encode(t));
+    REQUIRE(back.ok());
+    CHECK(back->signature == t.signature);
+
+    t.signature = std::string(2000, 'A');
+    back = decode_task(encode(t));
+    REQUIRE_FALSE(back.ok());
+    CHECK(back.status().message().find("\"sig\"") != std::string::npos);
+}

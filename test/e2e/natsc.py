@@ -8,6 +8,9 @@ raw socket, so tests can send what the oasis CLI never would.
     natsc.py URL publish SUBJECT PAYLOAD_FILE
     natsc.py URL next SUBJECT [TIMEOUT_SEC]
         prints the payload of the first message on SUBJECT
+    natsc.py URL watch SUBJECT
+        prints "# subscribed" once subscribed, then the payload of every
+        message on SUBJECT, one a line, until killed
     natsc.py URL requests LIST_FILE [TIMEOUT_SEC]
         LIST_FILE has one "SUBJECT<tab>PAYLOAD_FILE" a line; sends each as
         a request in turn and prints each reply on its own line ("-" when
@@ -142,6 +145,17 @@ def main(argv):
         elif verb == "publish":
             nc.pub(subject, read_payload(argv[4]))
             nc.flush()
+        elif verb == "watch":
+            nc.sub(subject, 1)
+            nc.flush()
+            print("# subscribed", flush=True)
+            while True:
+                try:
+                    _, payload = nc.next_msg(60)
+                except TimeoutError:
+                    continue
+                sys.stdout.buffer.write(payload.replace(b"\n", b" ") + b"\n")
+                sys.stdout.flush()
         elif verb == "next":
             timeout = float(argv[4]) if len(argv) > 4 else 5
             nc.sub(subject, 1)

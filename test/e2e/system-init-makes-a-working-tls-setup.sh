@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `oasis system init` makes a CA, certificates and a nats-server
-# configuration that a real nats-server runs with: a client with the CLI's
+# `oasis system init` makes a CA, certificates, the task signing key pair
+# and a nats-server configuration that a real nats-server runs with; the
+# server signs tasks with that key by default. A client with the CLI's
 # certificate completes the mutual TLS handshake, one without a certificate
 # is refused, and so is one from another CA; the Oasis server and CLI talk
 # over it with oasis.toml. init refuses to overwrite any file it would make
@@ -17,6 +18,11 @@ for f in ca.pem nats-server.pem server.pem cli.pem; do
     expect_eq "$(stat -c %a "$C/$f")" 644 "mode of $f"
     expect_eq "$(stat -c %a "$C/${f%.pem}-key.pem")" 600 "mode of ${f%.pem}-key.pem"
 done
+expect_eq "$(stat -c %a "$C/task-signing.key")" 600 "mode of task-signing.key"
+expect_eq "$(stat -c %a "$C/task-signing.pub")" 644 "mode of task-signing.pub"
+# libsodium's secret key is the seed, then the public key.
+expect_eq "$(base64 -d "$C/task-signing.key" | tail -c 32 | base64)" "$(cat "$C/task-signing.pub")" \
+    "the public key in task-signing.key"
 for f in nats-server.conf nats-auth.conf oasis.toml docker-compose.yml; do
     [ -f "$O/$f" ] || fail "system init did not write $f"
 done
@@ -55,8 +61,11 @@ start_server
 cli system status
 expect_rc 0 "system status over mutual TLS"
 expect_contains "$OUT" "tls://127.0.0.1:$NATS_PORT" "system status"
+grep -q '"event":"tasks.signed"' "$T/server.log" ||
+    fail "the server does not sign tasks with the key in certs_dir"
 
 before=$(sha256sum "$C/ca.pem")
+key_before=$(sha256sum "$C/task-signing.key")
 cli system init --dir "$O"
 expect_rc 2 "system init over an existing setup"
 expect_contains "$ERR" "$C/ca.pem already exists; pass --force" "system init refusal"
@@ -74,6 +83,9 @@ touch "$O/notes.txt"
 cli system init --dir "$O" --force
 expect_rc 0 "system init --force"
 [ "$(sha256sum "$C/ca.pem")" != "$before" ] || fail "system init --force kept the old CA"
+[ "$(sha256sum "$C/task-signing.key")" != "$key_before" ] ||
+    fail "system init --force kept the old task signing key"
+expect_eq "$(stat -c %a "$C/task-signing.key")" 600 "mode of task-signing.key after --force"
 [ -f "$O/notes.txt" ] || fail "system init --force removed a file it did not make"
 expect_eq "$(stat -c %a "$C/ca-key.pem")" 600 "mode of ca-key.pem after --force"
 
@@ -86,6 +98,8 @@ expect_contains "$(openssl x509 -in "$C/agents/n1/n1.pem" -noout -ext subjectAlt
 openssl verify -CAfile "$C/agents/n1/ca.pem" "$C/agents/n1/n1.pem" >/dev/null ||
     fail "the agent certificate does not verify against the CA in its bundle"
 expect_contains "$(cat "$O/nats-auth.conf")" 'user: "n1.agent.oasis"' "nats-auth.conf"
+expect_eq "$(cat "$C/agents/n1/task-signing.pub")" "$(cat "$C/task-signing.pub")" \
+    "the task public key in the agent's bundle"
 before=$(sha256sum "$C/agents/n1/n1.pem")
 cli system issue-agent-cert --agent-id n1 --dir "$O"
 expect_rc 2 "issue-agent-cert over an existing agent"
