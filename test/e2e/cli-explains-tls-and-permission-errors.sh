@@ -6,28 +6,14 @@
 # openssl command; NATS runs with a configuration written here.
 source "$(dirname "$0")/lib.sh"
 
-command -v openssl >/dev/null || fail "openssl is not installed; this test needs it (not skipping)"
-
 certs=$T/certs
-mkdir -p "$certs"
-key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
-openssl req -x509 "${key[@]}" -days 30 -subj /CN=oasis-test-ca \
-    -keyout "$certs/ca-key.pem" -out "$certs/ca.pem" 2>/dev/null || fail "openssl: CA"
-printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$T/srv.ext"
-printf 'extendedKeyUsage=clientAuth\n' >"$T/cli.ext"
-issue() {  # DIR NAME CN EXTFILE DAYS
-    openssl req "${key[@]}" -subj "/CN=$3" -keyout "$1/$2-key.pem" -out "$T/$2.csr" \
-        2>/dev/null || fail "openssl: request for $2"
-    openssl x509 -req -days "$5" -in "$T/$2.csr" -CA "$certs/ca.pem" \
-        -CAkey "$certs/ca-key.pem" -CAcreateserial -extfile "$4" -out "$1/$2.pem" \
-        2>/dev/null || fail "openssl: $2"
-}
-issue "$certs" nats nats "$T/srv.ext" 2
-issue "$certs" cli oasis-cli "$T/cli.ext" 2
+openssl_ca "$certs" 30
+openssl_issue "$certs" "$certs" nats nats server 2
+openssl_issue "$certs" "$certs" cli oasis-cli client 2
 expired=$T/expired
 mkdir -p "$expired"
 cp "$certs/ca.pem" "$expired/"
-issue "$expired" cli oasis-cli "$T/cli.ext" -1
+openssl_issue "$certs" "$expired" cli oasis-cli client -1
 
 # A NATS without TLS first: Oasis set up for TLS is told NATS offers none.
 start_nats

@@ -7,20 +7,9 @@
 source "$(dirname "$0")/lib.sh"
 
 certs="$T/certs"
-mkdir -p "$certs"
-key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
-openssl req -x509 "${key[@]}" -days 2 -subj /CN=oasis-test-ca \
-    -keyout "$certs/ca-key.pem" -out "$certs/ca.pem" 2>/dev/null || fail "openssl: CA"
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$T/srv.ext"
-printf 'extendedKeyUsage=clientAuth\n' >"$T/cli.ext"
-issue() {  # NAME EXTFILE
-    openssl req "${key[@]}" -subj "/CN=$1" -keyout "$certs/$1-key.pem" -out "$T/$1.csr" \
-        2>/dev/null || fail "openssl: request for $1"
-    openssl x509 -req -days 2 -in "$T/$1.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca-key.pem" \
-        -CAcreateserial -extfile "$2" -out "$certs/$1.pem" 2>/dev/null || fail "openssl: $1"
-}
-issue nats "$T/srv.ext"
-for who in server cli agent-1 agent-2; do issue "$who" "$T/cli.ext"; done
+openssl_ca "$certs" 2
+openssl_issue "$certs" "$certs" nats nats server 2
+for who in server cli agent-1 agent-2; do openssl_issue "$certs" "$certs" "$who" "$who" client 2; done
 
 NATS_EXTRA_ARGS=(--tlsverify --tlscert "$certs/nats.pem" --tlskey "$certs/nats-key.pem"
                  --tlscacert "$certs/ca.pem")

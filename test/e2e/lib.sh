@@ -292,6 +292,37 @@ start_nats_generated() {
     export OASIS__NATS__URL="tls://127.0.0.1:$NATS_PORT"
 }
 
+# --- certificates made with the openssl command (independent of Oasis's
+# own certificate code) -----------------------------------------------------
+
+OPENSSL_KEY=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+
+# openssl_ca DIR DAYS: a CA, DIR/ca.pem and DIR/ca-key.pem.
+openssl_ca() {
+    command -v openssl >/dev/null || fail "openssl is not installed; this test needs it (not skipping)"
+    mkdir -p "$1"
+    openssl req -x509 "${OPENSSL_KEY[@]}" -days "$2" -subj /CN=oasis-test-ca \
+        -keyout "$1/ca-key.pem" -out "$1/ca.pem" 2>/dev/null || fail "openssl: CA in $1"
+}
+
+# openssl_issue CA_DIR OUT_DIR NAME CN server|client DAYS: OUT_DIR/NAME.pem
+# and NAME-key.pem, signed by the CA in CA_DIR; a server certificate covers
+# 127.0.0.1 and localhost. DAYS may be negative (already expired).
+openssl_issue() {
+    local ca=$1 out=$2 name=$3 cn=$4 kind=$5 days=$6 ext
+    mkdir -p "$out"
+    ext=$(mktemp "$T/ext.XXXXXX")
+    if [ "$kind" == server ]; then
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$ext"
+    else
+        printf 'extendedKeyUsage=clientAuth\n' >"$ext"
+    fi
+    openssl req "${OPENSSL_KEY[@]}" -subj "/CN=$cn" -keyout "$out/$name-key.pem" \
+        -out "$ext.csr" 2>/dev/null || fail "openssl: request for $name"
+    openssl x509 -req -days "$days" -in "$ext.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca-key.pem" \
+        -CAcreateserial -extfile "$ext" -out "$out/$name.pem" 2>/dev/null || fail "openssl: $name"
+}
+
 # probe_nats CERT KEY < OPS: what that certificate may do (see nats_probe.py).
 probe_nats() {
     python3 "$E2E_DIR/nats_probe.py" "$NATS_PORT" "$PROBE_CA" "$@"

@@ -6,17 +6,6 @@
 # no warning. Certificates come from the openssl command.
 source "$(dirname "$0")/lib.sh"
 
-command -v openssl >/dev/null || fail "openssl is not installed; this test needs it (not skipping)"
-
-key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$T/srv.ext"
-printf 'extendedKeyUsage=clientAuth\n' >"$T/cli.ext"
-issue() {  # DIR NAME CN EXTFILE DAYS
-    openssl req "${key[@]}" -subj "/CN=$3" -keyout "$1/$2-key.pem" -out "$T/$2.csr" \
-        2>/dev/null || fail "openssl: request for $2"
-    openssl x509 -req -days "$5" -in "$T/$2.csr" -CA "$1/ca.pem" -CAkey "$1/ca-key.pem" \
-        -CAcreateserial -extfile "$4" -out "$1/$2.pem" 2>/dev/null || fail "openssl: $2"
-}
 iso_end() {  # FILE: its notAfter as 2026-12-14T18:36:07Z
     date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ
 }
@@ -26,14 +15,13 @@ iso_end() {  # FILE: its notAfter as 2026-12-14T18:36:07Z
 short=$T/short
 long=$T/long
 mkdir -p "$short" "$long"
-openssl req -x509 "${key[@]}" -days 3650 -subj /CN=oasis-test-ca \
-    -keyout "$short/ca-key.pem" -out "$short/ca.pem" 2>/dev/null || fail "openssl: CA"
+openssl_ca "$short" 3650
 cp "$short/ca.pem" "$short/ca-key.pem" "$long/"
-issue "$short" nats nats "$T/srv.ext" 400
-issue "$short" server oasis-server "$T/cli.ext" 10
-issue "$short" cli oasis-cli "$T/cli.ext" 10
-issue "$long" server oasis-server "$T/cli.ext" 400
-issue "$long" cli oasis-cli "$T/cli.ext" 400
+openssl_issue "$short" "$short" nats nats server 400
+openssl_issue "$short" "$short" server oasis-server client 10
+openssl_issue "$short" "$short" cli oasis-cli client 10
+openssl_issue "$short" "$long" server oasis-server client 400
+openssl_issue "$short" "$long" cli oasis-cli client 400
 
 NATS_EXTRA_ARGS=(--tlsverify --tlscert "$short/nats.pem" --tlskey "$short/nats-key.pem"
                  --tlscacert "$short/ca.pem")
