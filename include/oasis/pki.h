@@ -74,6 +74,14 @@ Result<CertInfo> read_cert(std::string_view pem);
 // ("<path> is not a PEM certificate (...)") when it holds none.
 Result<CertInfo> read_cert_file(const std::string& path);
 
+// Certificates this close to their end are warned about (system status,
+// and each role's log at start).
+inline constexpr int kExpiryWarningDays = 30;
+
+// Whole days from `now_sec` until `not_after_sec` (unix seconds), rounded
+// toward the past: 0 within the last day, negative once expired.
+std::int64_t days_left(std::int64_t not_after_sec, std::int64_t now_sec);
+
 // Whether `cert_pem` was issued by the CA in `ca_pem` and is valid now.
 // permission_denied with OpenSSL's reason ("certificate signature failure",
 // "certificate has expired") when not; invalid_argument for bad PEM.

@@ -11,6 +11,7 @@
 #include "oasis/audit.h"
 #include "oasis/bus.h"
 #include "oasis/log.h"
+#include "oasis/pki.h"
 #include "oasis/signing.h"
 #include "oasis/version.h"
 #include "oasis/wire.h"
@@ -561,6 +562,18 @@ int run(const Config& config) {
     if (!bus.ok()) {
         log::error("agent", "nats.connect_failed", {{"error", bus.status().message()}});
         return 3;
+    }
+    // The Bus refused a missing or expired certificate; one that ends soon
+    // is worth a line in the log of every start.
+    if (auto cert = bo.tls.cert_file.empty() ? Result<CertInfo>(error(Code::not_found, ""))
+                                              : read_cert_file(bo.tls.cert_file);
+        cert.ok()) {
+        std::int64_t left = days_left(cert->not_after, wire::now_ms() / 1000);
+        if (left < kExpiryWarningDays)
+            log::warn("agent", "tls.certificate_expires_soon",
+                      {{"agent_id", config.agent.id},
+                       {"path", bo.tls.cert_file},
+                       {"days_left", std::to_string(left)}});
     }
 
     int exit_code = 0;

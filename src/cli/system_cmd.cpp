@@ -21,7 +21,6 @@ namespace oasis::cli {
 namespace {
 
 constexpr std::int64_t kSecondsPerDay = 24 * 3600;
-constexpr std::int64_t kWarnDays = 30;
 
 // A certificate that `system status` looks at, and what it says of it.
 struct CertificateCheck {
@@ -30,7 +29,7 @@ struct CertificateCheck {
     std::string cn;
     std::int64_t not_after = 0;  // unix seconds
     std::int64_t days_left = 0;  // whole days to not_after; negative once expired
-    std::string warning;         // empty unless it expires within kWarnDays
+    std::string warning;         // empty unless it expires within kExpiryWarningDays
 };
 
 std::string days(std::int64_t n) {
@@ -51,9 +50,8 @@ CertificateCheck check_certificate(std::string role, std::string path, std::stri
                                    std::int64_t not_after, std::int64_t now) {
     CertificateCheck c{std::move(role), std::move(path), std::move(cn), not_after, 0, ""};
     const std::int64_t left = not_after - now;
-    c.days_left =
-        left >= 0 ? left / kSecondsPerDay : -((-left + kSecondsPerDay - 1) / kSecondsPerDay);
-    if (left >= kWarnDays * kSecondsPerDay) return c;
+    c.days_left = days_left(not_after, now);
+    if (left >= kExpiryWarningDays * kSecondsPerDay) return c;
 
     std::string when = left >= kSecondsPerDay ? "expires in " + days(c.days_left)
                        : left >= 0            ? "expires within a day"

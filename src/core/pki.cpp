@@ -473,4 +473,10 @@ Status write_pem_files(const std::string& dir, std::string_view name, const Issu
     return write_file_atomically(base + ".pem", issued.cert_pem, 0644);
 }
 
+std::int64_t days_left(std::int64_t not_after_sec, std::int64_t now_sec) {
+    constexpr std::int64_t kDay = 86400;
+    const std::int64_t left = not_after_sec - now_sec;
+    return left >= 0 ? left / kDay : -((-left + kDay - 1) / kDay);
+}
+
 }  // namespace oasis

@@ -161,10 +161,10 @@ std::optional<OwnCertificate> own_certificate(const Config& config) {
         log::warn("server", "tls.certificate_unreadable", {{"error", cert.status().message()}});
         return std::nullopt;
     }
-    std::int64_t days_left = (cert->not_after - wire::now_ms() / 1000) / 86400;
-    if (days_left < 30) {
+    if (std::int64_t left = days_left(cert->not_after, wire::now_ms() / 1000);
+        left < kExpiryWarningDays) {
         log::warn("server", "tls.certificate_expires_soon",
-                  {{"path", path}, {"days_left", std::to_string(days_left)}});
+                  {{"path", path}, {"days_left", std::to_string(left)}});
     }
     return OwnCertificate{path, cert->common_name, cert->not_after * 1000};
 }

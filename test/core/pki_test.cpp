@@ -231,3 +231,14 @@ TEST_CASE("a certificate file reads back, and a bad one is named", "[pki]") {
                                                            " is not a PEM certificate ("));
     }
 }
+
+TEST_CASE("days left round toward the past", "[pki]") {
+    constexpr std::int64_t day = 86400, now = 1'800'000'000;
+    CHECK(oasis::days_left(now + 30 * day, now) == 30);
+    CHECK(oasis::days_left(now + 30 * day - 1, now) == 29);
+    CHECK(oasis::days_left(now + 1, now) == 0);
+    CHECK(oasis::days_left(now, now) == 0);
+    CHECK(oasis::days_left(now - 1, now) == -1);
+    CHECK(oasis::days_left(now - day, now) == -1);
+    CHECK(oasis::days_left(now - day - 1, now) == -2);
+}

@@ -3,7 +3,8 @@
 # within 30 days: the CLI's own, the CA and the server's (which the server
 # reads at start and reports). Text gets a `warning:` line per certificate,
 # JSON a `certificates` array and `warnings`. Long-lived certificates give
-# no warning. Certificates come from the openssl command.
+# no warning. An agent warns of its own certificate in its log at start.
+# Certificates come from the openssl command.
 source "$(dirname "$0")/lib.sh"
 
 iso_end() {  # FILE: its notAfter as 2026-12-14T18:36:07Z
@@ -20,6 +21,7 @@ cp "$short/ca.pem" "$short/ca-key.pem" "$long/"
 openssl_issue "$short" "$short" nats nats server 400
 openssl_issue "$short" "$short" server oasis-server client 10
 openssl_issue "$short" "$short" cli oasis-cli client 10
+openssl_issue "$short" "$short" agent-1 agent-1 client 10
 openssl_issue "$short" "$long" server oasis-server client 400
 openssl_issue "$short" "$long" cli oasis-cli client 400
 
@@ -38,6 +40,13 @@ expect_rc 0 "system status with short-lived certificates"
 [[ "$OUT" =~ "warning:  the server's certificate $short/server.pem (CN=oasis-server) "$ten_days ]] ||
     fail "no warning of the server's certificate in [$OUT]"
 expect_eq "$(grep -c '^warning:' <<<"$OUT")" 2 "warning lines"
+
+# An agent says so in its log at start.
+start_agent agent-1
+wait_online agent-1
+grep -q '"event":"tls.certificate_expires_soon".*"days_left":"\(9\|10\)"' "$T/agent-agent-1.log" ||
+    fail "the agent did not warn of its certificate"
+stop_agent agent-1
 expect_not_contains "$OUT" "CA certificate" "the long-lived CA"
 
 cli system status --output json
