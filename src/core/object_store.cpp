@@ -243,8 +243,12 @@ Result<ObjectInfo> ObjectStore::info(std::string_view bucket, std::string_view n
 
 Result<ObjectInfo> ObjectStore::put(std::string_view bucket, std::string_view name,
                                     const ObjectReader& source) {
+    // A meta that does not decode must not block its replacement; the
+    // chunks it named are then left behind.
     auto previous = read_meta(bucket, name);
-    if (!previous.ok() && previous.status().code() != Code::not_found) return previous.status();
+    if (!previous.ok() && previous.status().code() != Code::not_found &&
+        previous.status().code() != Code::data_loss)
+        return previous.status();
 
     ObjectInfo info;
     info.name = name;

@@ -149,6 +149,20 @@ TEST_CASE("an overwrite purges the chunks of the object it replaces", "[objects]
     CHECK(get_string(f.store, "files", "cfg") == "small");
 }
 
+TEST_CASE("a meta that does not decode is reported and can be replaced", "[objects]") {
+    Fixture f;
+    oasis::PublishOptions rollup;
+    rollup.headers = {{"Nats-Rollup", "sub"}};
+    REQUIRE(f.bus->js_publish(oasis::object_meta_subject("files", "cfg"), "not json", rollup).ok());
+    CHECK(f.store.info("files", "cfg").status().code() == Code::data_loss);
+    auto listed = f.store.list("files");
+    REQUIRE(listed.ok());
+    CHECK(listed->empty());
+
+    REQUIRE(f.store.put("files", "cfg", string_reader("fixed")).ok());
+    CHECK(get_string(f.store, "files", "cfg") == "fixed");
+}
+
 TEST_CASE("a chunk changed behind the store's back fails the get as data_loss", "[objects]") {
     Fixture f;
     auto put = f.store.put("files", "cfg", string_reader("hello"));
