@@ -92,6 +92,11 @@ struct StreamSpec {
     std::int64_t max_msgs_per_subject = -1;
     std::int32_t max_msg_size = -1;
     bool memory = false;
+    // Refuse new messages when full instead of dropping the oldest.
+    bool discard_new = false;
+    // Let a message with the header `Nats-Rollup: sub` replace every
+    // earlier message on its subject.
+    bool allow_rollup = false;
 };
 
 struct StreamState {
@@ -108,7 +113,30 @@ struct PublishOptions {
     // Accept the message only when the last one on its subject has this
     // sequence (compare-and-swap); Code::conflict otherwise.
     std::optional<std::uint64_t> expected_last_subject_seq;
+    // Extra headers, e.g. {"Nats-Rollup", "sub"}.
+    std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// A run of asynchronous JetStream publishes with at most `window` of them
+// waiting for their acks (see Bus::start_publishing): memory stays bounded
+// however many are sent. One thread at a time; it borrows its Bus, which
+// must outlive it.
+class AsyncPublisher {
+public:
+    // Waits (briefly) for acks still due when finish() was not called.
+    virtual ~AsyncPublisher() = default;
+    // Sends one message (the data is copied). Blocks while `window` are
+    // un-acked; Code::timeout when none was acked within the stall timeout.
+    // Fails with the first error an earlier ack reported.
+    virtual Status publish(std::string_view subject, std::string_view data) = 0;
+    // Waits up to `timeout` for every ack; ok only when every message was
+    // stored. Afterwards no ack is outstanding, whatever it returns.
+    virtual Status finish(std::chrono::milliseconds timeout) = 0;
+};
+
+// Handles one stored message of a streamed read; a non-ok Status ends the read
+// and is what the read returns.
+using StoredMessageHandler = std::function<Status(Message&&)>;
 
 // Where a stream follower starts.
 enum class Replay { all, last_per_subject, new_only, from_sequence };
@@ -198,6 +226,18 @@ public:
     Result<std::vector<Message>> read_subject(std::string_view stream, std::string_view subject,
                                               std::uint64_t from_seq, std::string_view consumer,
                                               std::size_t limit);
+    // The same read, one message at a time, with bounded memory: the
+    // consumer holds at most `window` messages un-acknowledged, so no more
+    // are ever queued here. `subject` may hold wildcards (the consumer is
+    // then created without naming it in the API subject). Calls `handler`
+    // on this thread, in stream order; returns its first error.
+    Status read_subject_each(std::string_view stream, std::string_view subject,
+                             std::uint64_t from_seq, std::string_view consumer, std::size_t window,
+                             const StoredMessageHandler& handler);
+    // A publisher for long runs of messages (object chunks): at most
+    // `window` un-acked, a publish blocks up to `stall_timeout` for room.
+    Result<std::unique_ptr<AsyncPublisher>> start_publishing(
+        std::size_t window, std::chrono::milliseconds stall_timeout);
     Result<StreamState> stream_state(std::string_view stream);
     Status purge_subject(std::string_view stream, std::string_view subject);
     Status delete_stream(std::string_view stream);

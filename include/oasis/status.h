@@ -21,6 +21,7 @@ enum class Code {
     timeout,
     permission_denied,
     io_error,
+    data_loss,  // stored data is missing or damaged (a digest or size mismatch)
     internal,
 };
 

@@ -72,6 +72,8 @@ natsStatus prepare_publish(natsMsg** msg, jsPubOptions* po, const std::string& s
         s = natsMsgHeader_Set(*msg, "Nats-Expected-Last-Subject-Sequence",
                               std::to_string(*expected).c_str());
     }
+    for (const auto& [name, value] : options.headers)
+        if (s == NATS_OK) s = natsMsgHeader_Set(*msg, name.c_str(), value.c_str());
     return s;
 }
 
@@ -125,7 +127,8 @@ Status Bus::ensure_stream(const StreamSpec& spec) {
     cfg.MaxMsgSize = spec.max_msg_size;
     cfg.Storage = spec.memory ? js_MemoryStorage : js_FileStorage;
     cfg.AllowDirect = true;
-    cfg.Discard = js_DiscardOld;
+    cfg.Discard = spec.discard_new ? js_DiscardNew : js_DiscardOld;
+    cfg.AllowRollup = spec.allow_rollup;
 
     jsStreamInfo* info = nullptr;
     jsErrCode jerr = jsErrCode(0);
@@ -294,136 +297,6 @@ Result<Message> Bus::get_seq(std::string_view stream, std::uint64_t seq) {
     jsDirectGetMsgOptions_Init(&o);
     o.Sequence = seq;
     return direct_get(impl_->js, stream, o, "read " + std::string(stream));
-}
-
-namespace {
-
-// The stream sequence and the count still pending after this message, from
-// a push consumer's ack subject: $JS.ACK.<stream>.<consumer>.<delivered>.
-// <stream seq>.<consumer seq>.<time>.<pending> (NATS 2.9), or the same with
-// a domain and an account hash before the stream and a token after.
-bool parse_ack_subject(std::string_view reply, std::uint64_t& stream_seq, std::uint64_t& pending) {
-    std::vector<std::string_view> tokens;
-    for (std::size_t at = 0;;) {
-        auto dot = reply.find('.', at);
-        tokens.push_back(reply.substr(at, dot - at));
-        if (dot == std::string_view::npos) break;
-        at = dot + 1;
-    }
-    std::size_t first = tokens.size() == 9 ? 2 : tokens.size() >= 11 ? 4 : 0;
-    if (first == 0 || tokens[0] != "$JS" || tokens[1] != "ACK") return false;
-    auto number = [](std::string_view t, std::uint64_t& out) {
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
-        return ec == std::errc() && end == t.data() + t.size();
-    };
-    return number(tokens[first + 3], stream_seq) && number(tokens[first + 6], pending);
-}
-
-// The JetStream API's error, if the reply carries one.
-std::optional<std::string> api_error(simdjson::dom::parser& parser, std::string_view reply,
-                                     std::uint64_t* num_pending) {
-    simdjson::dom::element doc;
-    if (parser.parse(reply.data(), reply.size()).get(doc))
-        return std::string("unreadable JetStream reply");
-    simdjson::dom::element err;
-    if (!doc["error"].get(err)) {
-        std::string_view text;
-        if (err["description"].get(text)) text = "unknown error";
-        return std::string(text);
-    }
-    if (num_pending && doc["num_pending"].get(*num_pending)) *num_pending = 0;
-    return std::nullopt;
-}
-
-}  // namespace
-
-Result<std::vector<Message>> Bus::read_subject(std::string_view stream, std::string_view subject,
-                                               std::uint64_t from_seq, std::string_view consumer,
-                                               std::size_t limit) {
-    const std::string what = "read " + std::string(subject);
-    const std::string deliver = new_inbox();
-    natsSubscription* sub = nullptr;
-    if (auto s = natsConnection_SubscribeSync(&sub, impl_->nc, deliver.c_str()); s != NATS_OK)
-        return nats_status(s, what);
-    natsSubscription_SetPendingLimits(sub, -1, 256 << 20);
-
-    std::string create;
-    create += R"({"stream_name":)";
-    append_json_string(create, stream);
-    create += R"(,"config":{"name":)";
-    append_json_string(create, consumer);
-    create += R"(,"deliver_subject":)";
-    append_json_string(create, deliver);
-    create += R"(,"filter_subject":)";
-    append_json_string(create, subject);
-    create += R"(,"deliver_policy":"by_start_sequence","opt_start_seq":)" +
-              std::to_string(std::max<std::uint64_t>(from_seq, 1)) +
-              R"(,"ack_policy":"none","replay_policy":"instant","mem_storage":true,)"
-              R"("inactive_threshold":30000000000}})";
-    const std::string create_api = "$JS.API.CONSUMER.CREATE." + std::string(stream) + "." +
-                                   std::string(consumer) + "." + std::string(subject);
-    const std::string delete_api =
-        "$JS.API.CONSUMER.DELETE." + std::string(stream) + "." + std::string(consumer);
-    auto remove_consumer = [&] {
-        natsMsg* r = nullptr;
-        if (natsConnection_Request(&r, impl_->nc, delete_api.c_str(), nullptr, 0, 2000) ==
-            NATS_OK)
-            natsMsg_Destroy(r);
-    };
-
-    simdjson::dom::parser parser;
-    std::uint64_t pending = 0;
-    Status failure;
-    // A consumer of that name left by a reader that died is in the way
-    // once; it is removed and the create tried again.
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        natsMsg* reply = nullptr;
-        natsStatus s = natsConnection_Request(&reply, impl_->nc, create_api.c_str(), create.data(),
-                                              static_cast<int>(create.size()), 5000);
-        if (s != NATS_OK) {
-            failure = nats_status(s, what);
-            break;
-        }
-        auto err = api_error(parser,
-                             std::string_view(natsMsg_GetData(reply),
-                                              static_cast<std::size_t>(natsMsg_GetDataLength(reply))),
-                             &pending);
-        natsMsg_Destroy(reply);
-        if (!err) {
-            failure = Status{};
-            break;
-        }
-        failure = error(Code::unavailable, what + ": " + *err);
-        remove_consumer();
-    }
-    if (!failure.ok()) {
-        natsSubscription_Destroy(sub);
-        return failure;
-    }
-
-    std::vector<Message> out;
-    std::size_t wanted = std::min<std::uint64_t>(pending, limit);
-    while (out.size() < wanted) {
-        natsMsg* msg = nullptr;
-        natsStatus s = natsSubscription_NextMsg(&msg, sub, 5000);
-        if (s != NATS_OK) {
-            failure = nats_status(s, what + " (after " + std::to_string(out.size()) + " of " +
-                                         std::to_string(wanted) + " messages)");
-            break;
-        }
-        Message m = copy_message(msg);
-        natsMsg_Destroy(msg);
-        std::uint64_t left = 0;
-        if (!parse_ack_subject(m.reply, m.stream_seq, left)) continue;  // not a stored message
-        m.reply.clear();
-        out.push_back(std::move(m));
-        if (left == 0) break;
-    }
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
-    remove_consumer();
-    if (!failure.ok()) return failure;
-    return out;
 }
 
 Result<StreamState> Bus::stream_state(std::string_view stream) {

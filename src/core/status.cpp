@@ -7,7 +7,7 @@ namespace oasis {
 
 namespace {
 
-constexpr std::array<std::pair<Code, const char*>, 9> kNames{{
+constexpr std::array<std::pair<Code, const char*>, 10> kNames{{
     {Code::ok, "ok"},
     {Code::invalid_argument, "invalid_argument"},
     {Code::not_found, "not_found"},
@@ -16,6 +16,7 @@ constexpr std::array<std::pair<Code, const char*>, 9> kNames{{
     {Code::timeout, "timeout"},
     {Code::permission_denied, "permission_denied"},
     {Code::io_error, "io_error"},
+    {Code::data_loss, "data_loss"},
     {Code::internal, "internal"},
 }};
 
