@@ -70,6 +70,8 @@ std::string agent_inbox_prefix(std::string_view agent_id);  // _oasis_inbox.agen
 std::string cli_inbox_prefix(std::string_view caller);      // _oasis_inbox.cli.<caller>
 // The consumer an agent reads its queued tasks through (Bus::read_subject).
 std::string task_catchup_consumer(std::string_view agent_id);  // oasis_catchup_<hex>
+// The consumer an agent looks for its own stored result through.
+std::string result_check_consumer(std::string_view agent_id);  // oasis_check_<hex>
 // `text` as lower-case hex, two digits a byte.
 std::string hex_token(std::string_view text);
 

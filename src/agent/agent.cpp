@@ -251,11 +251,17 @@ private:
         }
         if (is_cancelled(task.batch_id)) return;  // the server wrote "cancelled"
         // A task read back may have run before this journal existed (a wiped
-        // state directory): a stored result says so.
-        if (from_stream &&
-            bus_.get_last(wire::kResultStream, wire::result_subject(task.batch_id, task.agent_id))
-                .ok())
-            return;
+        // state directory): a stored result says so. Read through a consumer
+        // scoped to the result's subject: a direct get permitted on
+        // oasis.result.*.<id> would let a literal ">" in place of the batch
+        // read every agent's results, while NATS refuses a consumer filter
+        // with ">" before its end.
+        if (from_stream) {
+            auto stored = bus_.read_subject(wire::kResultStream,
+                                            wire::result_subject(task.batch_id, task.agent_id), 1,
+                                            wire::result_check_consumer(task.agent_id), 1);
+            if (stored.ok() && !stored->empty()) return;
+        }
         log::info("agent", "task.accepted",
                   {{"batch_id", task.batch_id}, {"task_id", task.task_id}});
         runners_.post([this, task = std::move(task)] { run_task(task); });

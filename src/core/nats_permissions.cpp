@@ -57,7 +57,10 @@ std::string agent_entry(const std::string& id) {
         {wire::heartbeat_subject(id), results_of_mine, "oasis.alert." + id,
          "oasis.agent.instance." + id,
          "$JS.API.DIRECT.GET." + std::string(wire::kTaskStream) + "." + tasks,
-         "$JS.API.DIRECT.GET." + std::string(wire::kResultStream) + "." + results_of_mine,
+         "$JS.API.CONSUMER.CREATE." + std::string(wire::kResultStream) + "." +
+             wire::result_check_consumer(id) + "." + results_of_mine,
+         "$JS.API.CONSUMER.DELETE." + std::string(wire::kResultStream) + "." +
+             wire::result_check_consumer(id),
          "$JS.API.CONSUMER.CREATE." + std::string(wire::kTaskStream) + "." +
              wire::task_catchup_consumer(id) + "." + tasks,
          "$JS.API.CONSUMER.DELETE." + std::string(wire::kTaskStream) + "." +

@@ -217,6 +217,10 @@ std::string cli_inbox_prefix(std::string_view caller) {
     return "_oasis_inbox.cli." + std::string(caller);
 }
 
+std::string result_check_consumer(std::string_view agent_id) {
+    return "oasis_check_" + hex_token(agent_id);
+}
+
 std::string task_catchup_consumer(std::string_view agent_id) {
     return "oasis_catchup_" + hex_token(agent_id);
 }

@@ -44,6 +44,15 @@ start_agent web.1 '' '' OASIS__TLS__CERTS_DIR="$C/agents/web.1"
 wait_cli run
 expect_rc 0 "a queued task after the agent came back"
 expect_eq "$(cat "$T/runs")" ran "runs of the queued task"
+# With its state directory wiped, the agent reads the task back and finds
+# its own stored result through the consumer it may create: no second run.
+stop_agent web.1
+rm -rf "$T/state/web.1"
+start_agent web.1 '' '' OASIS__TLS__CERTS_DIR="$C/agents/web.1"
+wait_online web.1
+caught_up() { [ "$(grep -c '"event":"catch_up.done"' "$T/agent-web.1.log")" -ge 2 ]; }
+wait_until 10 "web.1 to read its tasks back" caught_up
+expect_eq "$(cat "$T/runs")" ran "runs after the state directory was wiped"
 
 # probe ROLE-CERT ROLE-KEY EXPECT < OPS: every line of OPS must be EXPECT.
 probe() {
@@ -78,6 +87,10 @@ pub \$JS.API.DIRECT.GET.KV_oasis_agent_overrides.\$KV.oasis_agent_overrides.a1
 pub \$JS.API.DIRECT.GET.OASIS_TASKS
 pub \$JS.API.DIRECT.GET.OASIS_TASKS.oasis.task.web.1
 pub \$JS.API.DIRECT.GET.OASIS_RESULTS.oasis.result.b-000000000000.web.1
+pub \$JS.API.DIRECT.GET.OASIS_RESULTS.oasis.result.b-000000000000.a1
+pub \$JS.API.DIRECT.GET.OASIS_RESULTS.oasis.result.>.a1
+pub \$JS.API.DIRECT.GET.OASIS_RESULTS.oasis.result.*.a1
+pub \$JS.API.CONSUMER.CREATE.OASIS_RESULTS.oasis_check_$web_hex.oasis.result.*.web.1
 pub \$JS.API.STREAM.MSG.GET.OASIS_TASKS
 pub \$JS.API.STREAM.INFO.OASIS_TASKS
 pub \$JS.API.STREAM.PURGE.OASIS_TASKS
@@ -101,6 +114,13 @@ req \$JS.API.CONSUMER.CREATE.OASIS_TASKS.oasis_catchup_$a1_hex.oasis.task.a1 _oa
 OPS
 )
 expect_contains "$out" "did not match filtered subject" "a consumer on another agent's tasks"
+# A wildcard token where the batch id goes: "*" reads only its own results,
+# and NATS refuses ">" before the end of a filter.
+out=$(probe_nats "$C/agents/a1/a1.pem" "$C/agents/a1/a1-key.pem" <<OPS
+req \$JS.API.CONSUMER.CREATE.OASIS_RESULTS.oasis_check_$a1_hex.oasis.result.>.a1 _oasis_inbox.agent.$a1_hex.r {"stream_name":"OASIS_RESULTS","config":{"name":"oasis_check_$a1_hex","deliver_subject":"_oasis_inbox.agent.$a1_hex.d","ack_policy":"none","filter_subject":"oasis.result.>.a1"}}
+OPS
+)
+expect_contains "$out" "not a valid subset" "a result consumer with > in place of the batch"
 
 probe denied "$C/cli.pem" "$C/cli-key.pem" <<OPS
 pub oasis.task.a1
