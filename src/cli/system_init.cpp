@@ -377,8 +377,10 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
                                     ".pem already exists; pass --force to replace it");
 
     // NATS maps a DNS SAN before the subject: the agent's NATS user is
-    // that name (see nats_permissions.h).
-    CertRequest req = client_request(id);
+    // that name (see nats_permissions.h). The CN is the same name, not the
+    // bare id: once the agent's user is gone, NATS falls back to the
+    // subject, and an agent called "oasis-cli" must not then be the operator.
+    CertRequest req = client_request(agent_nats_user(id));
     req.dns_names = {agent_nats_user(id)};
     auto issued = issue_cert(*ca, req);
     if (!issued.ok()) return Context::fail(issued.status());

@@ -137,6 +137,18 @@ pub \$JS.API.STREAM.DELETE.OASIS_TASKS
 pub \$JS.API.CONSUMER.CREATE.OASIS_TASKS
 pub \$O.oasis_files.C.x
 OPS
+# An agent named like an infrastructure identity, once removed, is nobody:
+# NATS falls back from its SAN to its subject, which names no user.
+"$OASIS_BIN" system issue-agent-cert --dir "$O" --agent-id oasis-cli >/dev/null ||
+    fail "issue-agent-cert oasis-cli"
+mv "$C/agents/oasis-cli" "$T/removed-agent"
+"$OASIS_BIN" system issue-agent-cert --dir "$O" --agent-id a2 >/dev/null || fail "issue-agent-cert a2"
+kill -HUP "$NATS_PID"
+reloaded() { grep -q "Reloaded server configuration" "$T/nats.log"; }
+wait_until 10 "nats-server to reload its configuration" reloaded
+out=$(probe_nats "$T/removed-agent/oasis-cli.pem" "$T/removed-agent/oasis-cli-key.pem" </dev/null)
+expect_contains "$out" "refused" "a removed agent's certificate named oasis-cli"
+
 probe allowed "$C/cli.pem" "$C/cli-key.pem" <<OPS
 pub oasis.ctl.system.status.oasis-cli
 sub _oasis_inbox.cli.oasis-cli.x

@@ -95,6 +95,8 @@ expect_contains "$OUT" "reload NATS" "issue-agent-cert's next step"
 expect_eq "$(stat -c %a "$C/agents/n1/n1-key.pem")" 600 "mode of the agent key"
 expect_contains "$(openssl x509 -in "$C/agents/n1/n1.pem" -noout -ext subjectAltName)" \
     "DNS:n1.agent.oasis" "agent SAN"
+expect_contains "$(openssl x509 -in "$C/agents/n1/n1.pem" -noout -subject)" "CN = n1.agent.oasis" \
+    "agent subject"
 openssl verify -CAfile "$C/agents/n1/ca.pem" "$C/agents/n1/n1.pem" >/dev/null ||
     fail "the agent certificate does not verify against the CA in its bundle"
 expect_contains "$(cat "$O/nats-auth.conf")" 'user: "n1.agent.oasis"' "nats-auth.conf"
