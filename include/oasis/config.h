@@ -114,7 +114,8 @@ Result<StringMap> parse_labels(std::string_view text);
 // group name and appear once.
 Result<std::vector<std::string>> parse_list(std::string_view text);
 
-// 1 to 64 characters of [A-Za-z0-9._-], not starting with '.' or '-'.
+// 1 to 64 characters of [A-Za-z0-9._-], not starting with '.' or '-', not
+// ending with '.', without "..".
 bool is_valid_agent_id(std::string_view id);
 
 // 1 to 63 characters of [A-Za-z0-9._/-].

@@ -139,7 +139,8 @@ void set_identity(const Input& in, std::string& out, Problems& problems) {
     }
     problems.add(in.origin,
                  "must be 1 to 64 characters of A-Z a-z 0-9 . _ - not "
-                 "starting with '.' or '-', got " + in.shown);
+                 "starting with '.' or '-', not ending with '.', without '..', got " +
+                     in.shown);
 }
 
 void set_urls(const Input& in, Config& config, Problems& problems) {

@@ -255,7 +255,10 @@ Result<std::vector<std::string>> parse_list(std::string_view text) {
 }
 
 bool is_valid_agent_id(std::string_view id) {
-    if (id.empty() || id.size() > 64 || id[0] == '.' || id[0] == '-')
+    // Dots separate NATS subject tokens, and an id is part of the agent's
+    // subjects: no empty token, so no trailing or doubled dot.
+    if (id.empty() || id.size() > 64 || id[0] == '.' || id[0] == '-' || id.back() == '.' ||
+        id.find("..") != std::string_view::npos)
         return false;
     return std::all_of(id.begin(), id.end(), [](char c) {
         return is_alnum(c) || c == '.' || c == '_' || c == '-';

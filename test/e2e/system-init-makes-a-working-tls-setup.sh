@@ -106,7 +106,7 @@ before=$(sha256sum "$C/agents/n1/n1.pem")
 cli system issue-agent-cert --agent-id n1 --dir "$O"
 expect_rc 2 "issue-agent-cert over an existing agent"
 expect_eq "$(sha256sum "$C/agents/n1/n1.pem")" "$before" "the agent certificate after the refusal"
-for bad in "" ".n1" "a b" "n1/../x" "$(printf 'x%.0s' {1..65})"; do
+for bad in "" ".n1" "n1." "a..b" "a b" "n1/../x" "$(printf 'x%.0s' {1..65})"; do
     cli system issue-agent-cert --agent-id "$bad" --dir "$O"
     expect_rc 2 "issue-agent-cert --agent-id '$bad'"
 done
