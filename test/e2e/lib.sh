@@ -323,6 +323,14 @@ openssl_issue() {
         -CAcreateserial -extfile "$ext" -out "$out/$name.pem" 2>/dev/null || fail "openssl: $name"
 }
 
+# task_keys DIR: a task signing key pair, DIR/task-signing.key and
+# DIR/task-signing.pub, where the server and the agents look by default
+# when [tls] certs_dir is DIR (made by `oasis system init` elsewhere).
+task_keys() {
+    "$OASIS_BIN" system init --dir "$T/task-keys" --force >/dev/null || fail "system init for task keys"
+    cp "$T/task-keys/certs/task-signing.key" "$T/task-keys/certs/task-signing.pub" "$1/"
+}
+
 # probe_nats CERT KEY < OPS: what that certificate may do (see nats_probe.py).
 probe_nats() {
     python3 "$E2E_DIR/nats_probe.py" "$NATS_PORT" "$PROBE_CA" "$@"

@@ -22,6 +22,7 @@ openssl_issue "$short" "$short" nats nats server 400
 openssl_issue "$short" "$short" server oasis-server client 10
 openssl_issue "$short" "$short" cli oasis-cli client 10
 openssl_issue "$short" "$short" agent-1 agent-1 client 10
+task_keys "$short"
 openssl_issue "$short" "$long" server oasis-server client 400
 openssl_issue "$short" "$long" cli oasis-cli client 400
 
