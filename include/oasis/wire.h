@@ -82,6 +82,10 @@ struct TaskResult;
 struct AgentInfo;
 bool on_own_subject(const TaskResult& result, std::string_view subject);
 bool on_own_subject(const AgentInfo& info, std::string_view subject);
+// What a result that is not on its own subject counts as: the node whose
+// slot it took (oasis.result.<batch>.<agent>) failed, since its agent may
+// store no other. nullopt when the subject is not a result subject.
+std::optional<TaskResult> forged_result_verdict(std::string_view subject);
 
 // Milliseconds since the Unix epoch, the only time unit on the wire.
 std::int64_t now_ms();

@@ -5,6 +5,8 @@ namespace oasis::cli {
 Result<std::unique_ptr<ResultFeed>> ResultFeed::start(Bus& bus, const wire::Batch& batch) {
     std::unique_ptr<ResultFeed> feed(new ResultFeed);
     ResultFeed* self = feed.get();
+    feed->batch_id_ = batch.batch_id;
+    feed->targets_.insert(batch.targets.begin(), batch.targets.end());
     auto sub = bus.follow(
         wire::kResultStream, wire::results_of_batch_subject(batch.batch_id),
         Replay::from_sequence, [self](Message&& m) { self->on_message(std::move(m)); },
@@ -16,7 +18,14 @@ Result<std::unique_ptr<ResultFeed>> ResultFeed::start(Bus& bus, const wire::Batc
 
 void ResultFeed::on_message(Message&& m) {
     auto r = wire::decode_task_result(m.data);
-    if (!r.ok() || !wire::on_own_subject(*r, m.subject)) return;
+    if (!r.ok()) return;
+    if (!wire::on_own_subject(*r, m.subject)) {
+        // It took its node's only result slot: that node failed.
+        auto verdict = wire::forged_result_verdict(m.subject);
+        if (!verdict || verdict->batch_id != batch_id_ || !targets_.count(verdict->agent_id))
+            return;
+        *r = std::move(*verdict);
+    }
     std::lock_guard lock(mu_);
     if (!seen_.insert(r->agent_id).second) return;
     ready_.push_back(std::move(*r));

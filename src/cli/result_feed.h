@@ -30,6 +30,8 @@ private:
     std::condition_variable cv_;
     std::deque<wire::TaskResult> ready_;
     std::unordered_set<std::string> seen_;
+    std::string batch_id_;
+    std::unordered_set<std::string> targets_;
     std::unique_ptr<Subscription> sub_;
 };
 

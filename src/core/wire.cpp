@@ -229,6 +229,21 @@ bool on_own_subject(const TaskResult& result, std::string_view subject) {
     return subject == result_subject(result.batch_id, result.agent_id);
 }
 
+std::optional<TaskResult> forged_result_verdict(std::string_view subject) {
+    constexpr std::string_view kPrefix = "oasis.result.";
+    if (subject.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+    std::string_view rest = subject.substr(kPrefix.size());
+    auto dot = rest.find('.');  // batch ids hold no dots; agent ids may
+    if (dot == std::string_view::npos || dot == 0 || dot + 1 == rest.size()) return std::nullopt;
+    TaskResult r;
+    r.batch_id = std::string(rest.substr(0, dot));
+    r.agent_id = std::string(rest.substr(dot + 1));
+    r.state = NodeState::failed;
+    r.error = "the agent stored a result that names another node; it was ignored";
+    r.reported_by = "server";
+    return r;
+}
+
 bool on_own_subject(const AgentInfo& info, std::string_view subject) {
     return subject == heartbeat_subject(info.id);
 }

@@ -96,6 +96,9 @@ Status start_followers(Bus& bus, Registry& registry, BatchBook& book, Followers&
                 log::warn("server", "result.forged",
                           {{"subject", m.subject}, {"agent_id", r->agent_id},
                            {"batch_id", r->batch_id}});
+                // It took its node's only result slot: that node failed.
+                if (auto v = wire::forged_result_verdict(m.subject))
+                    book.on_result(v->batch_id, v->agent_id, v->state);
                 return;
             }
             book.on_result(r->batch_id, r->agent_id, r->state);

@@ -36,7 +36,7 @@ printf '{"api":1,"batch_id":"%s","agent_id":"agent-2","state":"succeeded","exit_
     "$batch" >result-forged
 natsc request "oasis.result.$batch.agent-1" result-forged >/dev/null
 cli exec get "$batch" --output json
-expect_eq "$(jq -r '.counts.succeeded // 0' <<<"$OUT")" 0 "a forged result in the batch's counts"
+expect_eq "$(jq -r '.report.counts.succeeded' <<<"$OUT")" 0 "a forged result in the batch's counts"
 wait_cli run
 expect_rc 0 "exec run after a forged result"
 expect_contains "$OUT" "[agent-2] succeeded" "the real result"
@@ -45,6 +45,23 @@ expect_eq "$(jq -r '.agents[] | select(.id == "agent-2") | .labels.forged // "no
     "labels from a forged heartbeat"
 grep -q '"event":"heartbeat.forged"' "$T/server.log" || fail "no heartbeat.forged in the server log"
 grep -q '"event":"result.forged"' "$T/server.log" || fail "no result.forged in the server log"
+
+# The same on the node's own slot (agent-1 names agent-2 in it): agent-1
+# can store no other result, so agent-1 failed, and the batch ends.
+start_cli run2 exec run -t agent-1,agent-2 --timeout 20 -- sleep 2
+batch2_started() { grep -q "^batch b-" run2.out; }
+wait_until 10 "exec run to print its batch id" batch2_started
+batch=$(head -n 1 run2.out | sed -E 's/^batch (b-[0-9a-f]+):.*/\1/')
+sed "s/\"batch_id\":\"[^\"]*\"/\"batch_id\":\"$batch\"/" result-forged >result-forged-2
+natsc request "oasis.result.$batch.agent-1" result-forged-2 >/dev/null
+wait_cli run2
+expect_rc 1 "exec run with a forged result in a node's slot"
+expect_contains "$OUT" "[agent-1] failed" "the node whose slot held a forged result"
+expect_contains "$OUT" "names another node" "why that node failed"
+expect_contains "$OUT" "[agent-2] succeeded" "the other node"
+cli exec get "$batch" --output json
+expect_eq "$(jq -c '[.report.counts.failed, .report.counts.succeeded, (.report.pending | length)]' <<<"$OUT")" "[1,1,0]" \
+    "the server's counts for that batch"
 stop_agent agent-2
 wait_offline agent-2
 
