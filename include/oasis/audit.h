@@ -18,13 +18,16 @@
 
 namespace oasis::wire {
 
-// Captures oasis.audit.> (records) and oasis.alert.> (alerts).
+// Captures oasis.audit.>: records, and alerts a server took from agents
+// (see src/server/alert_recorder.h).
 inline constexpr const char* kAuditStream = "OASIS_AUDIT";
 
 // oasis.audit.<action>, e.g. oasis.audit.exec.run.
 std::string audit_subject(std::string_view action);
 // oasis.alert.<agent id>; agents publish alerts there as core messages.
 std::string alert_subject(std::string_view agent_id);
+// oasis.audit.alert.<agent id>: where a server stores an agent's alert.
+std::string stored_alert_subject(std::string_view agent_id);
 
 // What a record keeps of a request: enough to tell what was asked, never
 // a whole 128 KiB command line (see kAuditTextBytes). Unset fields were

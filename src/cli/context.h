@@ -34,10 +34,11 @@ public:
     // Whether stdout/stderr are terminals (live progress goes to stderr).
     bool stdout_tty() const { return stdout_tty_; }
     bool stderr_tty() const { return stderr_tty_; }
-    // `text` as it may be printed to stdout (see for_terminal).
-    std::string shown(std::string_view text) const {
-        return stdout_tty_ ? for_terminal(text) : std::string(text);
-    }
+    // `text` as a field of a table or a line for people (see for_terminal),
+    // on a terminal or not: piped through grep it still ends on one, and
+    // --output json is the form for programs. (A command's own output is
+    // kept byte for byte when piped; see exec_cmd.cpp.)
+    std::string shown(std::string_view text) const { return for_terminal(text); }
     const Config& config() const { return config_; }
 
     // Connects on first use, with the reply-inbox prefix of caller();

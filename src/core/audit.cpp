@@ -13,6 +13,7 @@ namespace {
 constexpr std::int64_t kMaxTime = std::int64_t{1} << 52;
 constexpr std::string_view kAuditPrefix = "oasis.audit.";
 constexpr std::string_view kAlertPrefix = "oasis.alert.";
+constexpr std::string_view kStoredAlertPrefix = "oasis.audit.alert.";
 // An outcome or a reason shown by `audit list` (the stream keeps it whole).
 constexpr std::size_t kListedTextBytes = 2048;
 
@@ -145,6 +146,10 @@ std::string alert_subject(std::string_view agent_id) {
     return std::string(kAlertPrefix) + std::string(agent_id);
 }
 
+std::string stored_alert_subject(std::string_view agent_id) {
+    return std::string(kStoredAlertPrefix) + std::string(agent_id);
+}
+
 std::string encode(const AuditRecord& v) {
     JsonWriter w;
     begin(w);
@@ -236,6 +241,19 @@ Result<AuditListReply> decode_audit_list_reply(std::string_view json) {
 Result<AuditEntry> audit_entry_from(std::string_view subject, std::string_view data,
                                     std::uint64_t seq, std::int64_t stored_ms) {
     AuditEntry entry{seq, stored_ms, {}};
+    if (subject.starts_with(kStoredAlertPrefix)) {
+        auto alert = decode_alert(data);
+        if (!alert.ok()) return alert.status();
+        // The server stored it on the subject the agent sent it on, which
+        // NATS lets only that agent publish on; the body is its word.
+        std::string_view agent = subject.substr(kStoredAlertPrefix.size());
+        if (alert->agent_id != agent)
+            return error(Code::invalid_argument, "an alert of agent \"" + alert->agent_id +
+                                                     "\" on " + std::string(subject));
+        alert->reason = shorten(std::move(alert->reason), kListedTextBytes);
+        entry.what = std::move(*alert);
+        return entry;
+    }
     if (subject.starts_with(kAuditPrefix)) {
         auto rec = decode_audit_record(data);
         if (!rec.ok()) return rec.status();
@@ -245,19 +263,6 @@ Result<AuditEntry> audit_entry_from(std::string_view subject, std::string_view d
                                                      "\" on " + std::string(subject));
         rec->outcome = shorten(std::move(rec->outcome), kListedTextBytes);
         entry.what = std::move(*rec);
-        return entry;
-    }
-    if (subject.starts_with(kAlertPrefix)) {
-        auto alert = decode_alert(data);
-        if (!alert.ok()) return alert.status();
-        // The subject is what NATS lets only that agent publish on; the
-        // body is the agent's word.
-        std::string_view agent = subject.substr(kAlertPrefix.size());
-        if (alert->agent_id != agent)
-            return error(Code::invalid_argument, "an alert of agent \"" + alert->agent_id +
-                                                     "\" on " + std::string(subject));
-        alert->reason = shorten(std::move(alert->reason), kListedTextBytes);
-        entry.what = std::move(*alert);
         return entry;
     }
     return error(Code::invalid_argument, "not an audit or alert subject: " + std::string(subject));

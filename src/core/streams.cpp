@@ -46,11 +46,12 @@ std::vector<StreamSpec> oasis_streams() {
     specs.push_back(heartbeats);
 
     // Who changed what (records of mutating control requests, by the server
-    // that handled them) and what agents alerted about, kept a year. Full,
-    // it drops its oldest entries rather than refuse new ones.
+    // that handled them) and what agents alerted about (stored by a server,
+    // checked and rate-limited: src/server/alert_recorder.h), kept a year.
+    // Full, it drops its oldest entries rather than refuse new ones.
     StreamSpec audit;
     audit.name = wire::kAuditStream;
-    audit.subjects = {"oasis.audit.>", "oasis.alert.>"};
+    audit.subjects = {"oasis.audit.>"};
     audit.max_age = hours(24 * 365);
     audit.max_bytes = std::int64_t{1} << 30;
     specs.push_back(audit);

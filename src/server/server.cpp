@@ -8,6 +8,7 @@
 #include "registry.h"
 #include "oasis/work_queue.h"
 
+#include "alert_recorder.h"
 #include "oasis/bus.h"
 #include "oasis/log.h"
 #include "oasis/pki.h"
@@ -234,6 +235,19 @@ int run(const Config& config) {
     {
         WorkQueue workers(4);
         Bus& b = **bus;
+        // Agents' alerts into the audit trail, checked and rate-limited by
+        // one server of the group.
+        AlertRecorder alerts([&b](const std::string& subject, const std::string& data) {
+            return b.js_publish(subject, data, {}, std::chrono::seconds(2)).status();
+        });
+        auto alert_sub = b.subscribe("oasis.alert.>", "oasis-alert-recorders", [&](Message&& m) {
+            (void)alerts.on_message(m.subject, m.data, wire::now_ms());
+        });
+        if (!alert_sub.ok()) {
+            log::error("server", "alerts.subscribe_failed",
+                       {{"error", alert_sub.status().message()}});
+            return 3;
+        }
         auto sub = b.subscribe("oasis.ctl.>", wire::kControlQueue, [&](Message&& m) {
             if (m.reply.empty()) return;  // nobody to answer
             workers.post([&control, &b, m = std::move(m)] {

@@ -113,14 +113,14 @@ TEST_CASE("a stored message becomes an entry only when its subject and body agre
         CHECK(std::get<AuditRecord>(e->what).caller == "unverified-alice");
     }
     SECTION("an alert on its agent's subject") {
-        auto e = audit_entry_from(alert_subject("agent-1"), encode(refusal()), 4, 0);
+        auto e = audit_entry_from(stored_alert_subject("agent-1"), encode(refusal()), 4, 0);
         REQUIRE(e.ok());
         CHECK(std::get<Alert>(e->what).kind == "task_refused");
     }
     SECTION("an agent id with dots spans subject tokens") {
         Alert a = refusal();
         a.agent_id = "web.eu-1";
-        CHECK(audit_entry_from("oasis.alert.web.eu-1", encode(a), 4, 0).ok());
+        CHECK(audit_entry_from("oasis.audit.alert.web.eu-1", encode(a), 4, 0).ok());
     }
     SECTION("a record of another action") {
         auto e = audit_entry_from("oasis.audit.agent.set", encode(exec_run_record()), 3, 0);
@@ -128,9 +128,9 @@ TEST_CASE("a stored message becomes an entry only when its subject and body agre
         CHECK(e.status().message() == "a record of \"exec.run\" on oasis.audit.agent.set");
     }
     SECTION("an alert that claims another agent") {
-        auto e = audit_entry_from("oasis.alert.agent-2", encode(refusal()), 3, 0);
+        auto e = audit_entry_from("oasis.audit.alert.agent-2", encode(refusal()), 3, 0);
         REQUIRE_FALSE(e.ok());
-        CHECK(e.status().message() == "an alert of agent \"agent-1\" on oasis.alert.agent-2");
+        CHECK(e.status().message() == "an alert of agent \"agent-1\" on oasis.audit.alert.agent-2");
     }
     SECTION("a subject outside the trail") {
         CHECK_FALSE(audit_entry_from("oasis.task.agent-1", encode(refusal()), 3, 0).ok());
@@ -138,7 +138,7 @@ TEST_CASE("a stored message becomes an entry only when its subject and body agre
     SECTION("a long reason is cut for the listing, at a character boundary") {
         Alert a = refusal();
         a.reason = std::string(2047, 'x') + "é" + std::string(5000, 'y');
-        auto e = audit_entry_from("oasis.alert.agent-1", encode(a), 4, 0);
+        auto e = audit_entry_from("oasis.audit.alert.agent-1", encode(a), 4, 0);
         REQUIRE(e.ok());
         CHECK(std::get<Alert>(e->what).reason == std::string(2047, 'x') + "...");
     }

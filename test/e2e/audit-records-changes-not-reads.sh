@@ -73,7 +73,7 @@ expect_contains "$row" " $caller exec.cancel ok $cancelled" "exec cancel's row"
 
 # An agent's alert, as an agent sends it: a core message the stream keeps.
 printf '{"api":1,"kind":"task_refused","agent_id":"agent-1","task_id":"%s.agent-1",
-  "batch_id":"%s","reason":"start deadline passed\\nat 12:00","time_ms":%s}' \
+  "batch_id":"%s","reason":"start deadline passed\\nat 12:00\\u001b[2J","time_ms":%s}' \
     "$ran" "$ran" "$(date +%s000)" >alert.json
 natsc publish oasis.alert.agent-1 alert.json
 alert_listed() {
@@ -82,7 +82,25 @@ alert_listed() {
 wait_until 10 "the alert to be listed" alert_listed
 cli audit list --limit 1
 expect_contains "$(sed -n 2p <<<"$OUT" | tr -s ' ')" \
-    " agent:agent-1 task_refused start deadline passed at 12:00 $ran" "the alert's row"
+    " agent:agent-1 task_refused start deadline passed at 12:00?[2J $ran" "the alert's row"
+[[ "$OUT" != *$'\e'* ]] || fail "audit list printed an escape character, piped"
+
+# An agent cannot flood the trail: a server stores at most 60 of its
+# alerts a minute (the one above counts), and none that names another agent.
+for i in $(seq 100); do printf 'oasis.alert.agent-1\talert.json\n'; done >flood
+sed 's/"agent_id":"agent-1"/"agent_id":"agent-2"/' alert.json >alert-forged.json
+printf 'oasis.alert.agent-1\talert-forged.json\n' >>flood
+natsc requests flood 0.01 >/dev/null
+sixty_alerts() {
+    [ "$(oasis audit list --limit 1000 --output json | jq '[.entries[] | select(.alert)] | length')" == 60 ]
+}
+wait_until 10 "60 alerts to be listed" sixty_alerts
+sleep 1
+cli audit list --limit 1000 --output json
+expect_eq "$(jq '[.entries[] | select(.alert)] | length' <<<"$OUT")" 60 "alerts stored from a flood"
+expect_eq "$(jq '[.entries[] | select(.alert.agent_id == "agent-2")] | length' <<<"$OUT")" 0 \
+    "alerts that named another agent"
+grep -q '"event":"alert.forged"' "$T/server.log" || fail "no alert.forged in the server log"
 
 # A message in the trail that is not a record is skipped, with a note.
 printf 'not json' >junk
@@ -93,15 +111,15 @@ cli audit list --limit 1000
 expect_rc 0 "audit list with a malformed message in the trail"
 expect_contains "$ERR" "oasis: note: skipped audit message" "the note"
 expect_contains "$ERR" "on oasis.audit.exec.run: malformed JSON" "the note"
-expect_eq "$(($(wc -l <<<"$OUT") - 1))" 6 "entries after the alert (five records and the alert)"
+expect_eq "$(($(wc -l <<<"$OUT") - 1))" 65 "entries after the alerts (five records and 60 alerts)"
 
 # A gap in the stream (a deleted message) is passed over.
 printf '{"seq":2}' >delete
 natsc request '$JS.API.STREAM.MSG.DELETE.OASIS_AUDIT' delete | jq -e .success >/dev/null
-cli audit list --output json
+cli audit list --limit 1000 --output json
 expect_rc 0 "audit list over a gap"
-expect_eq "$(jq -r '[.entries[] | .record.action // .alert.kind] | join(",")' <<<"$OUT")" \
-    task_refused,agent.set,exec.cancel,exec.run,exec.run "entries around the gap"
+expect_eq "$(jq -r '[.entries[] | select(.record) | .record.action] | join(",")' <<<"$OUT")" \
+    agent.set,exec.cancel,exec.run,exec.run "records around the gap"
 
 # A record that cannot be stored does not undo the change, and is not
 # lost silently: the server logs it as an error.

@@ -130,7 +130,7 @@ TEST_CASE("malformed audit messages are skipped with a note", "[audit]") {
     s.add(2, "oasis.audit.exec.run", "not json");
     s.add(3, "oasis.audit.agent.set", "{\"api\":1}");
     wire::Alert forged{"task_refused", "agent-2", "", "", "claims to be agent-2", 5};
-    s.add(4, wire::alert_subject("agent-1"), wire::encode(forged));
+    s.add(4, wire::stored_alert_subject("agent-1"), wire::encode(forged));
     s.add_record(5, "exec.cancel", "bob");
 
     auto page = read_audit_page(s.state(), {50, 0}, kRoomy, s.reader());
@@ -138,7 +138,7 @@ TEST_CASE("malformed audit messages are skipped with a note", "[audit]") {
     CHECK(seqs(*page) == std::vector<std::uint64_t>{5, 1});
     REQUIRE(page->skipped.size() == 3);
     CHECK(page->skipped[0].seq == 4);
-    CHECK(page->skipped[0].reason == "an alert of agent \"agent-2\" on oasis.alert.agent-1");
+    CHECK(page->skipped[0].reason == "an alert of agent \"agent-2\" on oasis.audit.alert.agent-1");
     CHECK(page->skipped[1].seq == 3);
     CHECK(page->skipped[1].reason == "field \"time_ms\": is required");
     CHECK(page->skipped[2].seq == 2);
