@@ -16,7 +16,7 @@ namespace oasis::cli {
 namespace {
 
 constexpr Verb kGroups[] = {
-    {"system", "the control plane: status", system_command},
+    {"system", "the control plane: init, issue-agent-cert, status", system_command},
     {"agent", "agents: list, set labels and groups", agent_command},
     {"exec", "run commands on nodes and see their results", exec_command},
     {"audit", "the audit trail: who changed what, and agents' alerts", audit_command},

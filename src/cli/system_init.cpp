@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -97,6 +98,27 @@ bool is_ip(const std::string& host) {
            ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
+// A DNS name as a certificate may carry it: labels of [A-Za-z0-9-], not
+// starting or ending with '-', 1 to 63 bytes each, 253 in all; the first
+// may be "*" (a wildcard certificate).
+bool is_host_name(const std::string& host) {
+    if (host.empty() || host.size() > 253) return false;
+    std::size_t start = 0;
+    for (;;) {
+        std::size_t dot = host.find('.', start);
+        std::string label = host.substr(start, dot == std::string::npos ? dot : dot - start);
+        bool wildcard = start == 0 && label == "*" && dot != std::string::npos;
+        if (!wildcard) {
+            if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+                return false;
+            for (char c : label)
+                if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+        }
+        if (dot == std::string::npos) return true;
+        start = dot + 1;
+    }
+}
+
 void add_once(std::vector<std::string>& items, const std::string& item) {
     if (std::find(items.begin(), items.end(), item) == items.end()) items.push_back(item);
 }
@@ -112,9 +134,11 @@ Result<CertRequest> nats_server_request(const cxxopts::ParseResult& args) {
     req.server_auth = true;
     if (!args.count("nats-host")) return req;
     for (const auto& host : args["nats-host"].as<std::vector<std::string>>()) {
-        if (host.empty() || host.find_first_of(" \t\",") != std::string::npos)
+        if (!is_ip(host) && !is_host_name(host))
             return error(Code::invalid_argument,
-                         "--nats-host: \"" + host + "\" is not a host name or IP address");
+                         "--nats-host: \"" + host +
+                             "\" is not a host name (letters, digits, '-' and '.', e.g. "
+                             "nats.example.org, no port or scheme) or an IP address");
         add_once(is_ip(host) ? req.ip_addresses : req.dns_names, host);
     }
     return req;
@@ -338,6 +362,12 @@ int system_init(int argc, char** argv, int first) {
     if (!st.ok()) return Context::fail(st);
 
     for (const auto& file : *plan) std::printf("wrote %s/%s\n", dir->c_str(), file.path.c_str());
+    if (auto stale = issued_agents(*dir + "/certs/agents"); !stale.empty())
+        std::printf(
+            "\nnote: a new CA and task signing key: the %zu agent bundle(s) in %s/certs/agents/ "
+            "were made\n      with the old ones and no longer work; re-issue each with "
+            "`oasis system issue-agent-cert --force`\n",
+            stale.size(), dir->c_str());
     std::printf(
         "\nnext: docker compose -f %s/docker-compose.yml up -d\n"
         "      (or: nats-server -c %s/nats-server.conf)\n"

@@ -89,6 +89,12 @@ expect_eq "$(stat -c %a "$C/task-signing.key")" 600 "mode of task-signing.key af
 [ -f "$O/notes.txt" ] || fail "system init --force removed a file it did not make"
 expect_eq "$(stat -c %a "$C/ca-key.pem")" 600 "mode of ca-key.pem after --force"
 
+for bad in "" "a b" $'x\ny' nats.example.org:4222 tls://x exämple.org a..b -a.b; do
+    cli system init --dir "$T/bad-host" --nats-host "$bad"
+    expect_rc 2 "system init --nats-host '$bad'"
+    [ ! -e "$T/bad-host" ] || fail "system init --nats-host '$bad' wrote files"
+done
+
 cli system issue-agent-cert --agent-id n1 --dir "$O"
 expect_rc 0 "system issue-agent-cert"
 expect_contains "$OUT" "reload NATS" "issue-agent-cert's next step"
