@@ -14,9 +14,7 @@
 //
 // Prints a markdown table on stdout; each figure is the median of --runs.
 // Creates and at the end deletes the stream CATCHUP_BENCH (cb.>).
-#include "oasis/bus.h"
-#include "oasis/config.h"
-#include "oasis/log.h"
+#include "bench_bus.h"
 
 #include <cxxopts.hpp>
 
@@ -73,17 +71,9 @@ int main(int argc, char** argv) {
         std::printf("%s", options.help().c_str());
         return 0;
     }
-    oasis::TelemetryConfig quiet;
-    quiet.log_level = "error";
-    (void)oasis::log::init(quiet, "catchup-bench");
-    oasis::BusOptions bo;
-    bo.urls = {url};
-    auto bus = oasis::Bus::connect(bo);
-    if (!bus.ok()) {
-        std::fprintf(stderr, "%s\n", bus.status().message().c_str());
-        return 1;
-    }
-    oasis::Bus& b = **bus;
+    auto bus = oasis::bench::quiet_bus(url, "catchup-bench");
+    if (!bus) return 1;
+    oasis::Bus& b = *bus;
     oasis::StreamSpec spec;
     spec.name = "CATCHUP_BENCH";
     spec.subjects = {"cb.>"};

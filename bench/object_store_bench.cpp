@@ -9,9 +9,7 @@
 // Prints a markdown table on stdout: the median of --runs for each figure
 // and the process's peak resident memory (VmHWM), which covers every run.
 // Creates and at the end deletes the streams OBJ_bench and OBJ_BENCH_RAW.
-#include "oasis/bus.h"
-#include "oasis/config.h"
-#include "oasis/log.h"
+#include "bench_bus.h"
 #include "oasis/object_store.h"
 
 #include <cxxopts.hpp>
@@ -89,14 +87,9 @@ int main(int argc, char** argv) {
         std::printf("%s", options.help().c_str());
         return 0;
     }
-    oasis::TelemetryConfig quiet;
-    quiet.log_level = "error";
-    (void)oasis::log::init(quiet, "object-store-bench");
-    oasis::BusOptions bo;
-    bo.urls = {url};
-    auto bus = oasis::Bus::connect(bo);
-    if (!bus.ok()) return fail(bus.status());
-    oasis::Bus& b = **bus;
+    auto bus = oasis::bench::quiet_bus(url, "object-store-bench");
+    if (!bus) return 1;
+    oasis::Bus& b = *bus;
 
     const oasis::ObjectStoreOptions store_options;
     oasis::ObjectStore store(b, store_options);
