@@ -18,14 +18,18 @@ std::string subject_list(const std::vector<std::string>& subjects, const char* i
 }
 
 std::string user_entry(const std::string& user, const std::vector<std::string>& publish,
-                       const std::vector<std::string>& subscribe, const std::string& comment) {
+                       const std::vector<std::string>& subscribe, const std::string& comment,
+                       bool allow_responses = true) {
     std::string out = "    # " + comment + "\n";
     out += "    { user: \"" + user + "\", permissions: {\n";
     out += "        publish: { allow: [\n" + subject_list(publish, "          ") + "        ] }\n";
     out += "        subscribe: { allow: [\n" + subject_list(subscribe, "          ") + "        ] }\n";
     // Answers to requests this identity received (control replies,
-    // identity probes, JetStream flow control), one per request.
-    out += "        allow_responses: true\n";
+    // JetStream flow control), one per request. Never for agents: NATS
+    // echoes a client's own messages to it, so an agent that may publish
+    // and subscribe on one subject could send itself a "request" with any
+    // reply subject and answer it, i.e. publish anywhere.
+    if (allow_responses) out += "        allow_responses: true\n";
     out += "    } }\n";
     return out;
 }
@@ -56,6 +60,9 @@ std::string agent_entry(const std::string& id) {
         agent_nats_user(id),
         {wire::heartbeat_subject(id), results_of_mine, "oasis.alert." + id,
          "oasis.agent.instance." + id,
+         // The identity probe's answer goes to the asking instance of the
+         // same agent, under its own inbox prefix.
+         wire::agent_inbox_prefix(id) + ".>",
          "$JS.API.DIRECT.GET." + std::string(wire::kTaskStream) + "." + tasks,
          "$JS.API.CONSUMER.CREATE." + std::string(wire::kResultStream) + "." +
              wire::result_check_consumer(id) + "." + results_of_mine,
@@ -66,7 +73,8 @@ std::string agent_entry(const std::string& id) {
          "$JS.API.CONSUMER.DELETE." + std::string(wire::kTaskStream) + "." +
              wire::task_catchup_consumer(id)},
         {tasks, "oasis.agent.instance." + id, wire::agent_inbox_prefix(id) + ".>"},
-        "Agent " + id + ": its own tasks, results and heartbeats only.");
+        "Agent " + id + ": its own tasks, results and heartbeats only.",
+        /*allow_responses=*/false);
 }
 
 }  // namespace

@@ -101,6 +101,29 @@ pub \$JS.API.CONSUMER.DELETE.OASIS_TASKS.oasis_catchup_$web_hex
 pub \$O.oasis_files.C.x
 pub \$JS.API.STREAM.CREATE.OBJ_oasis_files
 OPS
+# NATS echoes a client's own messages back to it: an agent that could
+# answer what it receives could send itself a "request" with any reply
+# subject and then publish there. Agents may not answer anything.
+out=$(probe_nats "$C/agents/a1/a1.pem" "$C/agents/a1/a1-key.pem" <<OPS
+sub oasis.agent.instance.a1
+pubr oasis.agent.instance.a1 oasis.task.web.1
+pub oasis.task.web.1
+pubr oasis.agent.instance.a1 oasis.ctl.exec.run.oasis-cli
+pub oasis.ctl.exec.run.oasis-cli
+OPS
+)
+expect_contains "$out" "pub oasis.task.web.1 denied" "a task published through an echoed reply subject"
+expect_contains "$out" "pub oasis.ctl.exec.run.oasis-cli denied" \
+    "a control request through an echoed reply subject"
+
+# The identity probe works under these rights: a second a1 is refused.
+rc=0
+OASIS__AGENT_ID=a1 OASIS__AGENT__STATE_DIR="$T/state/a1-second" \
+    OASIS__TLS__CERTS_DIR="$C/agents/a1" timeout 20 "$OASIS_BIN" agent run >"$T/a1-second.log" 2>&1 ||
+    rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "a second agent a1 ran (exit $rc)"
+grep -q 'agent_id.in_use' "$T/a1-second.log" || fail "a second a1: $(cat "$T/a1-second.log")"
+
 probe allowed "$C/agents/a1/a1.pem" "$C/agents/a1/a1-key.pem" <<OPS
 sub oasis.task.a1
 sub _oasis_inbox.agent.$a1_hex.x

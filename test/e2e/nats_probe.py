@@ -7,6 +7,7 @@ ssl, so a test can try what no Oasis role would ever send.
 
 Prints "connected" or "refused: <why>" first. Then, for each line of OPS:
     pub SUBJECT [PAYLOAD]        -> "pub SUBJECT allowed|denied"
+    pubr SUBJECT REPLY           -> "pubr SUBJECT allowed|denied" (with a reply)
     sub SUBJECT                  -> "sub SUBJECT allowed|denied"
     req SUBJECT INBOX [PAYLOAD]  -> "req SUBJECT denied" when the publish
         or the inbox subscription is refused, else "req SUBJECT reply
@@ -128,12 +129,15 @@ def main(argv):
     inboxes = set()
     for raw in sys.stdin:
         words = raw.split(None, 3 if raw.startswith("req") else 2)
+        words = [w.rstrip("\n") for w in words]
         if not words:
             continue
         verb, subject = words[0], words[1]
         word = lambda i: words[i].rstrip("\n").encode() if len(words) > i else b""
         if verb == "pub":
             print("pub", subject, "allowed" if p.pub(subject, word(2)) else "denied")
+        elif verb == "pubr":
+            print("pubr", subject, "allowed" if p.pub(subject, b"", words[2].strip()) else "denied")
         elif verb == "sub":
             print("sub", subject, "allowed" if p.sub(subject) else "denied")
         elif verb == "req":
