@@ -197,11 +197,40 @@ Result<int> parse_limit(const std::string& text, int max) {
 }
 
 std::string for_terminal(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t' && c != '\n') || u == 0x7f) c = '?';
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto u = static_cast<unsigned char>(text[i]);
+        if ((u < 0x20 && u != '\t' && u != '\n') || u == 0x7f) {
+            out += '?';
+            continue;
+        }
+        // C1 controls (U+0080-U+009F, e.g. U+009B, which some terminals
+        // take as ESC [) and the bidirectional overrides and isolates
+        // (U+202A-U+202E, U+2066-U+2069), which reorder what is shown.
+        auto next = [&](std::size_t k) {
+            return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+        };
+        if (u == 0xc2 && next(1) >= 0x80 && next(1) <= 0x9f) {
+            out += '?';
+            i += 1;
+            continue;
+        }
+        if (u == 0xe2 && ((next(1) == 0x80 && next(2) >= 0xaa && next(2) <= 0xae) ||
+                          (next(1) == 0x81 && next(2) >= 0xa6 && next(2) <= 0xa9))) {
+            out += '?';
+            i += 2;
+            continue;
+        }
+        out += static_cast<char>(u);
     }
+    return out;
+}
+
+std::string for_table(std::string_view text) {
+    std::string out = for_terminal(text);
+    for (char& c : out)
+        if (c == '\n' || c == '\t') c = ' ';
     return out;
 }
 

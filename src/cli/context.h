@@ -17,6 +17,9 @@ namespace oasis::cli {
 // Text for a terminal: control characters (but tab and newline) become
 // '?', so what nodes send cannot move the cursor, retitle or clear it.
 std::string for_terminal(std::string_view text);
+// for_terminal, on one line: newlines and tabs become spaces, so a field
+// cannot start a row of its own.
+std::string for_table(std::string_view text);
 
 class Context {
 public:
@@ -38,7 +41,7 @@ public:
     // on a terminal or not: piped through grep it still ends on one, and
     // --output json is the form for programs. (A command's own output is
     // kept byte for byte when piped; see exec_cmd.cpp.)
-    std::string shown(std::string_view text) const { return for_terminal(text); }
+    std::string shown(std::string_view text) const { return for_table(text); }
     const Config& config() const { return config_; }
 
     // Connects on first use, with the reply-inbox prefix of caller();

@@ -41,11 +41,13 @@ void print_output(const wire::Output& raw, const char* name, const char* prefix,
 }
 
 void print_result(const wire::TaskResult& r, bool terminal) {
-    std::string head = "[" + r.agent_id + "] " + wire::node_state_name(r.state);
+    // The error is the agent's text, not the command's output: always
+    // shown on one line without control characters.
+    std::string head = "[" + for_table(r.agent_id) + "] " + wire::node_state_name(r.state);
     if (r.exit_code >= 0) head += " (exit " + std::to_string(r.exit_code) + ", " +
                                   format_duration(r.duration_ms) + ")";
     else if (r.reported_by == "agent") head += " (" + format_duration(r.duration_ms) + ")";
-    if (!r.error.empty() && r.state != NodeState::succeeded) head += ": " + r.error;
+    if (!r.error.empty() && r.state != NodeState::succeeded) head += ": " + for_table(r.error);
     std::printf("%s\n", head.c_str());
     print_output(r.out, "stdout", "  ", terminal);
     print_output(r.err, "stderr", "  ! ", terminal);

@@ -22,10 +22,12 @@ void ResultFeed::on_message(Message&& m) {
     if (!wire::on_own_subject(*r, m.subject)) {
         // It took its node's only result slot: that node failed.
         auto verdict = wire::forged_result_verdict(m.subject);
-        if (!verdict || verdict->batch_id != batch_id_ || !targets_.count(verdict->agent_id))
-            return;
+        if (!verdict || verdict->batch_id != batch_id_) return;
         *r = std::move(*verdict);
     }
+    // A node the batch does not target may store a result under its own
+    // name for any batch id it learns: it counts for nothing.
+    if (!targets_.count(r->agent_id)) return;
     std::lock_guard lock(mu_);
     if (!seen_.insert(r->agent_id).second) return;
     ready_.push_back(std::move(*r));

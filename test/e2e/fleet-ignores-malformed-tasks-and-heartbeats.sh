@@ -35,11 +35,15 @@ batch=$(head -n 1 run.out | sed -E 's/^batch (b-[0-9a-f]+):.*/\1/')
 printf '{"api":1,"batch_id":"%s","agent_id":"agent-2","state":"succeeded","exit_code":0,"signal":0,"out":{"data":"","total_bytes":0,"truncated":false},"err":{"data":"","total_bytes":0,"truncated":false},"started_at_ms":1,"duration_ms":1,"error":"","reported_by":"agent"}' \
     "$batch" >result-forged
 natsc request "oasis.result.$batch.agent-1" result-forged >/dev/null
+# and agent-3, which the batch does not target, stores a result of its own.
+sed 's/"agent_id":"agent-2"/"agent_id":"agent-3"/' result-forged >result-untargeted
+natsc request "oasis.result.$batch.agent-3" result-untargeted >/dev/null
 cli exec get "$batch" --output json
 expect_eq "$(jq -r '.report.counts.succeeded' <<<"$OUT")" 0 "a forged result in the batch's counts"
 wait_cli run
 expect_rc 0 "exec run after a forged result"
 expect_contains "$OUT" "[agent-2] succeeded" "the real result"
+expect_not_contains "$OUT" "[agent-3]" "a result of a node the batch does not target"
 cli agent list --output json
 expect_eq "$(jq -r '.agents[] | select(.id == "agent-2") | .labels.forged // "no"' <<<"$OUT")" no \
     "labels from a forged heartbeat"
@@ -71,4 +75,15 @@ start_agent agent-1
 wait_online agent-1
 expect_ran all agent-1
 [ ! -e "$T/runs" ] || fail "agent-1 ran a task addressed to agent-2 after a restart"
+# What an agent says of itself reaches a person's terminal as text only:
+# no newline that starts a forged row, no C1 control (U+009B is ESC [ to
+# some terminals), no bidi override, even piped.
+printf '{"api":1,"id":"agent-7","labels":{},"groups":[],"facts":{"hostname":"vm\\nweb-9   online   0s ago","kernel":"\\u009b2J \\u202eevil"},"version":"0","started_at_ms":1,"heartbeat_interval_sec":30}' >hb-text
+natsc publish oasis.hb.agent-7 hb-text
+listed_7() { "$OASIS_BIN" agent list --verbose | grep -q "^agent-7"; }
+wait_until 10 "agent-7 to be listed" listed_7
+cli agent list --verbose
+[[ "$OUT" != *$'\n'"web-9"* ]] || fail "a fact started a row of its own: [$OUT]"
+[[ "$OUT" != *$'\xc2\x9b'* && "$OUT" != *$'\xe2\x80\xae'* ]] || fail "agent list printed a C1 or bidi control"
+expect_contains "$OUT" "hostname=vm web-9" "the fact, on its line"
 ok
