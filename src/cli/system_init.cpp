@@ -410,7 +410,9 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
     // that name (see nats_permissions.h). The CN is the same name, not the
     // bare id: once the agent's user is gone, NATS falls back to the
     // subject, and an agent called "oasis-cli" must not then be the operator.
-    CertRequest req = client_request(agent_nats_user(id));
+    // A CN holds at most 64 bytes: a longer name keeps the bare id, which
+    // at 53 bytes and more can be no other identity's name.
+    CertRequest req = client_request(agent_nats_user(id).size() <= 64 ? agent_nats_user(id) : id);
     req.dns_names = {agent_nats_user(id)};
     auto issued = issue_cert(*ca, req);
     if (!issued.ok()) return Context::fail(issued.status());

@@ -117,4 +117,7 @@ for bad in "" ".n1" "n1." "a..b" "a b" "n1/../x" "$(printf 'x%.0s' {1..65})"; do
     expect_rc 2 "issue-agent-cert --agent-id '$bad'"
 done
 [ ! -e "$C/agents/x" ] || fail "issue-agent-cert wrote outside certs/agents for a bad id"
+long_id=$(printf 'n%.0s' {1..64})
+cli system issue-agent-cert --agent-id "$long_id" --dir "$O"
+expect_rc 0 "issue-agent-cert for a 64-character id (its CN cannot hold the SAN)"
 ok
