@@ -102,7 +102,8 @@ Status check_destination(std::string_view path) {
             return bad("holds a control character");
     for (std::size_t at = 1; at <= path.size();) {
         auto slash = path.find('/', at);
-        std::string_view part = path.substr(at, slash == std::string_view::npos ? slash : slash - at);
+        std::string_view part =
+            path.substr(at, slash == std::string_view::npos ? slash : slash - at);
         if (part.empty() || part == "." || part == "..")
             return bad("has an empty, \".\" or \"..\" component; give a plain absolute path");
         if (slash == std::string_view::npos) break;

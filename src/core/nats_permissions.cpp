@@ -23,7 +23,8 @@ std::string user_entry(const std::string& user, const std::vector<std::string>& 
     std::string out = "    # " + comment + "\n";
     out += "    { user: \"" + user + "\", permissions: {\n";
     out += "        publish: { allow: [\n" + subject_list(publish, "          ") + "        ] }\n";
-    out += "        subscribe: { allow: [\n" + subject_list(subscribe, "          ") + "        ] }\n";
+    out +=
+        "        subscribe: { allow: [\n" + subject_list(subscribe, "          ") + "        ] }\n";
     // Answers to requests this identity received (control replies,
     // JetStream flow control), one per request. Never for agents: NATS
     // echoes a client's own messages to it, so an agent that may publish

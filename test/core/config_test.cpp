@@ -362,7 +362,8 @@ max_concurrent_tasks = 100000
     std::string p = path + ":";
     CHECK(config.status().message() ==
           p + "2: [server] name must be 1 to 64 characters of A-Z a-z 0-9 . "
-              "_ - not starting with '.' or '-', not ending with '.', without '..', got \"-ctl\"\n" +
+              "_ - not starting with '.' or '-', "
+              "not ending with '.', without '..', got \"-ctl\"\n" +
           p + "3: [server] heartbeat_ttl_sec must be a whole number from 1 "
               "to 86400, got \"abc\"\n" +
           p + "4: [server] task_start_window_sec must be a whole number "
@@ -408,7 +409,8 @@ max_concurrent_tasks = true
     std::string p = path + ":";
     CHECK(load_error(path) ==
           p + "2: [server] name must be 1 to 64 characters of A-Z a-z 0-9 . "
-              "_ - not starting with '.' or '-', not ending with '.', without '..', got an array\n" +
+              "_ - not starting with '.' or '-', "
+              "not ending with '.', without '..', got an array\n" +
           p + "4: [nats] url must be a URL, a comma-separated list of URLs "
               "or an array of them, got 4222\n" +
           p + "6: [tls] certs_dir must be a string, got false\n" +
@@ -546,7 +548,8 @@ TEST_CASE("hostile files give a clear error", "[config]") {
               path + ":2: [tls] certs_dir must not contain control "
                      "characters, got \"a\\x1bb\"\n" +
               path + ":4: [agent] id must be 1 to 64 characters of A-Z a-z "
-                     "0-9 . _ - not starting with '.' or '-', not ending with '.', without '..', got \"" +
+                     "0-9 . _ - not starting with '.' or '-', "
+                     "not ending with '.', without '..', got \"" +
               std::string(64, 'x') + "...\"");
     }
 }

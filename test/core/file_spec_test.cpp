@@ -25,8 +25,9 @@ TEST_CASE("modes are octal whatever their prefix (C11)", "[file_spec]") {
 
 TEST_CASE("a mode that is not 1 to 4 octal digits is refused, naming the flag (C11)",
           "[file_spec]") {
-    for (const std::string& m : std::vector<std::string>{"888", "8", "12345", "u=rw", "", "-1", " 644", "644 ", "0o", "0x1a4",
-                          "010000", "+644", "6\n44", std::string(10000, '7')}) {
+    for (const std::string& m :
+         std::vector<std::string>{"888", "8", "12345", "u=rw", "", "-1", " 644", "644 ", "0o",
+                                  "0x1a4", "010000", "+644", "6\n44", std::string(10000, '7')}) {
         INFO(m);
         auto v = parse_mode(m);
         REQUIRE_FALSE(v.ok());
@@ -54,9 +55,9 @@ TEST_CASE("owners are user:group, names or numeric ids (C12)", "[file_spec]") {
 }
 
 TEST_CASE("an owner without both sides, or with a bad name, is refused (C12)", "[file_spec]") {
-    for (const std::string& o : std::vector<std::string>{"root", ":root", "root:", ":", "", "-x:root", "ro ot:root",
-                          "root:wh:eel", "a/b:c", "99999999999:0", "4294967295:0",
-                          std::string(33, 'u') + ":g", "r\x1b[2J:root"}) {
+    for (const std::string& o : std::vector<std::string>{
+             "root", ":root", "root:", ":", "", "-x:root", "ro ot:root", "root:wh:eel", "a/b:c",
+             "99999999999:0", "4294967295:0", std::string(33, 'u') + ":g", "r\x1b[2J:root"}) {
         INFO(o);
         auto v = parse_owner(o);
         REQUIRE_FALSE(v.ok());
@@ -70,9 +71,19 @@ TEST_CASE("destinations are plain absolute file paths", "[file_spec]") {
     CHECK(check_destination("/etc/app/app.conf").ok());
     CHECK(check_destination("/a").ok());
     CHECK(check_destination("/etc/app/.hidden").ok());
-    for (const std::string& d : std::vector<std::string>{"", "etc/app.conf", "./app.conf", "/etc/app/", "/etc//app.conf",
-                          "/etc/./app.conf", "/etc/../shadow", "/etc/app/..", "/", "/a\nb",
-                          std::string("/a\0b", 4), "/" + std::string(5000, 'a')}) {
+    const std::vector<std::string> bad{"",
+                                       "etc/app.conf",
+                                       "./app.conf",
+                                       "/etc/app/",
+                                       "/etc//app.conf",
+                                       "/etc/./app.conf",
+                                       "/etc/../shadow",
+                                       "/etc/app/..",
+                                       "/",
+                                       "/a\nb",
+                                       std::string("/a\0b", 4),
+                                       "/" + std::string(5000, 'a')};
+    for (const std::string& d : bad) {
         INFO(d);
         auto st = check_destination(d);
         REQUIRE_FALSE(st.ok());

@@ -25,7 +25,8 @@ TEST_CASE("each agent gets a user confined to its own subjects", "[permissions]"
     CHECK_THAT(a1, Contains("\"oasis.result.*.a1\""));
     CHECK_THAT(a1, Contains("\"oasis.hb.a1\""));
     CHECK_THAT(a1, Contains("\"_oasis_inbox.agent.6131.>\""));
-    CHECK_THAT(a1, Contains("$JS.API.CONSUMER.CREATE.OASIS_TASKS.oasis_catchup_6131.oasis.task.a1"));
+    CHECK_THAT(a1,
+               Contains("$JS.API.CONSUMER.CREATE.OASIS_TASKS.oasis_catchup_6131.oasis.task.a1"));
     // NATS echoes its own messages to a client: answering what it receives
     // would let an agent publish anywhere.
     CHECK_THAT(a1, !Contains("allow_responses"));

@@ -124,7 +124,8 @@ TEST_CASE("the signed bytes do not depend on JSON field order or the signature",
         R"("argv":["echo","a b"],"timeout_sec":7,"created_at_ms":1,"start_by_ms":2})");
     auto b = wire::decode_task(
         R"({"start_by_ms":2,"created_at_ms":1,"argv":["echo","a\u0020b"],"timeout_sec":7,)"
-        R"("agent_id":"n1","sig":"AAAA","batch_id":"b-1","kind":"exec","task_id":"b-1.n1","api":1})");
+        R"("agent_id":"n1","sig":"AAAA","batch_id":"b-1","kind":"exec",)"
+        R"("task_id":"b-1.n1","api":1})");
     REQUIRE(a.ok());
     REQUIRE(b.ok());
     CHECK(task_signing_bytes(*a) == task_signing_bytes(*b));
