@@ -26,16 +26,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
+using oasis::bench::Clock;
+using oasis::bench::median;
+using oasis::bench::seconds_since;
 
 std::size_t read_by_direct_gets(oasis::Bus& bus, const std::string& subject) {
     std::size_t n = 0;

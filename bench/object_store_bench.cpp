@@ -24,16 +24,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
+using oasis::bench::Clock;
+using oasis::bench::median;
+using oasis::bench::seconds_since;
 
 // Peak resident memory of this process in MiB, from /proc/self/status.
 double peak_rss_mib() {

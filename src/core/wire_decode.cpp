@@ -53,7 +53,8 @@ AgentOverride read_override(ObjectReader& r) {
     return v;
 }
 
-TaskResult read_task_result(ObjectReader& r) {
+// The batch, agent and final state of a result: all a summary needs.
+TaskResult read_result_state(ObjectReader& r) {
     TaskResult v;
     v.batch_id = r.str("batch_id", true, 64);
     v.agent_id = r.str("agent_id", true, 64);
@@ -62,6 +63,11 @@ TaskResult read_task_result(ObjectReader& r) {
         v.state = *s;
     else if (!r.failed())
         r.fail("state", "unknown state \"" + state + "\"");
+    return v;
+}
+
+TaskResult read_task_result(ObjectReader& r) {
+    TaskResult v = read_result_state(r);
     v.exit_code = static_cast<int>(r.int64("exit_code", false, -1, 255, -1));
     v.signal = static_cast<int>(r.int64("signal", false, 0, 128));
     v.out = read_output(r, "stdout");
@@ -167,17 +173,7 @@ Result<TaskResult> decode_task_result(std::string_view json) {
 }
 
 Result<TaskResult> decode_task_result_state(std::string_view json) {
-    return decode_with<TaskResult>(json, [](ObjectReader& r) {
-        TaskResult v;
-        v.batch_id = r.str("batch_id", true, 64);
-        v.agent_id = r.str("agent_id", true, 64);
-        std::string state = r.str("state");
-        if (auto s = node_state_from_name(state))
-            v.state = *s;
-        else if (!r.failed())
-            r.fail("state", "unknown state \"" + state + "\"");
-        return v;
-    });
+    return decode_with<TaskResult>(json, read_result_state);
 }
 
 Result<Batch> decode_batch(std::string_view json) {
