@@ -18,11 +18,8 @@ ran=$(jq -r .report.batch.batch_id <<<"$OUT")
 cli exec run -t 'labels["region"] == "eu"' -- true
 expect_rc 4 "exec run matching nothing"
 
-new_token
-start_cli sleeper exec run -t agent-2 --output json -- sleep "60.$TOKEN"
-running() { pgrep -f "^sleep 60.$TOKEN"; }
-wait_until 10 "the command to run on agent-2" running
-cancelled=$(oasis exec list --limit 1 --output json | jq -r '.batches[0].batch.batch_id')
+start_sleeper sleeper agent-2
+cancelled=$BATCH
 cli exec cancel "$cancelled"
 expect_rc 0 "exec cancel"
 wait_cli sleeper

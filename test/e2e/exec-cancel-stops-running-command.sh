@@ -4,12 +4,10 @@
 source "$(dirname "$0")/lib.sh"
 
 start_fleet 'agent-1||' 'agent-2||'
-new_token
 
-start_cli run exec run -t agent-1,agent-2 --output json -- sleep "60.$TOKEN"
-running_twice() { [ "$(pgrep -c -f "^sleep 60.$TOKEN")" == 2 ]; }
-wait_until 10 "the command to run on both agents" running_twice
-batch=$(oasis exec list --limit 1 --output json | jq -r '.batches[0].batch.batch_id')
+start_sleeper run agent-1,agent-2
+wait_until 10 "the command to run on both agents" sleeping_count 2
+batch=$BATCH
 
 cli exec cancel "$batch"
 expect_rc 0 "exec cancel"
@@ -18,8 +16,7 @@ expect_eq "$OUT" "batch $batch: cancelled 2 nodes" "exec cancel"
 wait_cli run
 expect_rc 1 "the exec run that was following the batch"
 expect_eq "$(state_of agent-1),$(state_of agent-2)" cancelled,cancelled "states seen by exec run"
-gone() { ! pgrep -f "^sleep 60.$TOKEN"; }
-wait_until 5 "the cancelled commands to be killed" gone
+wait_until 5 "the cancelled commands to be killed" sleepers_gone
 
 cli exec get "$batch" --output json
 expect_rc 1 "exec get of a cancelled batch"

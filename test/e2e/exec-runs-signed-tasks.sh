@@ -42,16 +42,12 @@ stored=$(natsc request '$JS.API.STREAM.MSG.GET.OASIS_TASKS' "$T/get.json" | jq -
 expect_eq "$(jq -r '.sig | length' <<<"$stored")" 88 "length of the stored task's signature"
 
 # A signed cancel stops the command.
-new_token
-start_cli run exec run -t agent-1 --output json -- sleep "60.$TOKEN"
-running() { pgrep -f "^sleep 60.$TOKEN"; }
-wait_until 10 "the command to run" running
-batch=$(oasis exec list --limit 1 --output json | jq -r '.batches[0].batch.batch_id')
+start_sleeper run agent-1
+batch=$BATCH
 cli exec cancel "$batch"
 expect_rc 0 "exec cancel"
 wait_cli run
-gone() { ! pgrep -f "^sleep 60.$TOKEN"; }
-wait_until 5 "the signed cancel to kill the command" gone
+wait_until 5 "the signed cancel to kill the command" sleepers_gone
 
 # The agent reads its tasks back after a restart, and takes none of them
 # for a replay.

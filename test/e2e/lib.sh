@@ -164,6 +164,18 @@ new_token() {
     TOKENS+=("$TOKEN")
 }
 
+# start_sleeper NAME TARGET: `exec run -t TARGET -- sleep 60.<token>` as
+# background CLI NAME (see start_cli), returning once the command runs on
+# one node; sleeping_count says on how many. BATCH is the newest batch.
+start_sleeper() {
+    new_token
+    start_cli "$1" exec run -t "$2" --output json -- sleep "60.$TOKEN"
+    wait_until 10 "the command to run on $2" sleeping_count 1
+    BATCH=$("$OASIS_BIN" exec list --limit 1 --output json | jq -r '.batches[0].batch.batch_id')
+}
+sleeping_count() { [ "$(pgrep -c -f "^sleep 60.$TOKEN")" -ge "$1" ]; }
+sleepers_gone() { ! pgrep -f "^sleep 60.$TOKEN" >/dev/null; }
+
 # --- waiting -------------------------------------------------------------
 
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s.
