@@ -4,8 +4,8 @@
 
 #include "oasis/json.h"
 #include "oasis/log.h"
+#include "oasis/sha256.h"
 
-#include <openssl/evp.h>
 #include <simdjson.h>
 #include <sodium.h>
 
@@ -19,8 +19,6 @@
 namespace oasis {
 
 namespace {
-
-constexpr std::string_view kDigestPrefix = "SHA-256=";
 
 std::string base64url_padded(const unsigned char* bytes, std::size_t len) {
     std::string out(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE), '\0');
@@ -57,29 +55,6 @@ std::string rfc3339_now() {
                   static_cast<long long>(nanos));
     return buf;
 }
-
-// SHA-256 over a stream of bytes (OpenSSL EVP), as the layout's digest.
-class Sha256 {
-public:
-    Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-        ok_ = ctx_ && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1;
-    }
-    void update(std::string_view bytes) {
-        ok_ = ok_ && EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()) == 1;
-    }
-    // "SHA-256=<base64url, padded>", or an internal error from OpenSSL.
-    Result<std::string> digest() {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        if (!ok_ || EVP_DigestFinal_ex(ctx_.get(), md, &len) != 1)
-            return error(Code::internal, "SHA-256 failed in OpenSSL");
-        return std::string(kDigestPrefix) + base64url_padded(md, len);
-    }
-
-private:
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-    bool ok_ = false;
-};
 
 // Digests compare without their '=' padding: other clients may leave it off.
 bool same_digest(std::string_view a, std::string_view b) {
@@ -285,7 +260,7 @@ Result<ObjectInfo> ObjectStore::put(std::string_view bucket, std::string_view na
         ++info.chunks;
     }
     if (Status st = (*publisher)->finish(options_.ack_timeout); !st.ok()) return abandon(st);
-    auto digest = sha.digest();
+    auto digest = sha.finish_object_digest();
     if (!digest.ok()) return abandon(digest.status());
     info.digest = *digest;
 
@@ -329,7 +304,7 @@ Result<ObjectInfo> ObjectStore::get(std::string_view bucket, std::string_view na
         if (!st.ok()) return st.with_context("get " + describe(bucket, name));
     }
 
-    auto digest = sha.digest();
+    auto digest = sha.finish_object_digest();
     if (!digest.ok()) return digest.status();
     if (size != info->size || chunks != info->chunks || !same_digest(*digest, info->digest)) {
         return error(Code::data_loss,
