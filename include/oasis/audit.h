@@ -41,6 +41,11 @@ struct AuditRequest {
     std::string agent_id;
     std::optional<StringMap> labels;
     std::optional<std::vector<std::string>> groups;
+    // file.apply and file.rollback.
+    std::string source_path;
+    std::string dest;
+    std::string sha256;
+    std::uint64_t revision = 0;  // rollback: the one asked for; apply: the one made
     bool shortened = false;  // something above was cut to fit
 };
 

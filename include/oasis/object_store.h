@@ -70,6 +70,10 @@ struct ObjectStoreOptions {
     // How long a publish may wait for room in the window, and the end of a
     // put for its last acks.
     std::chrono::milliseconds ack_timeout{10000};
+    // The consumer a get reads chunks through (no dots); empty: a fresh
+    // name per read. A fixed name lets NATS permissions confine a reader
+    // (an agent) to creating that one consumer.
+    std::string reader_name;
 };
 
 // Limits on names, checked before anything is sent.

@@ -12,7 +12,11 @@
 //   the number of argv elements             u32
 //   each argv element                       a u32 length, then the bytes
 //
-// Integers are big-endian; kind is "exec" or "cancel". A cancel task of
+// A file task (kind "file") goes on with its FileWrite: source_path, as text;
+// revision, as i64; sha256, text; size, i64; dest, text; mode, i64 (-1 when
+// none is given); owner, text. Exec and cancel tasks end after argv.
+//
+// Integers are big-endian; kind is "exec", "cancel" or "file". A cancel task of
 // batch "b-1" for agent "n1" with id "b-1.n1.cancel", created at 5, start
 // by 9 and timeout 60 is "oasis-task-v1", 0000000d "b-1.n1.cancel",
 // 00000006 "cancel", 00000003 "b-1", 00000002 "n1", 0000000000000005,

@@ -27,6 +27,11 @@ inline constexpr const char* kResultStream = "OASIS_RESULTS";        // oasis.re
 inline constexpr const char* kBatchStream = "OASIS_BATCHES";         // oasis.batch.>
 inline constexpr const char* kHeartbeatStream = "OASIS_HEARTBEATS";  // oasis.hb.>
 inline constexpr const char* kAgentOverrideBucket = "oasis_agent_overrides";
+// Files (issue 4): the content of every revision, in the standard NATS object
+// store layout, each object named by its content (file_object_name); and the
+// revisions of each source path, one key-value entry per path.
+inline constexpr const char* kFileBucket = "oasis_files";
+inline constexpr const char* kFileRevisionBucket = "oasis_file_revisions";
 // Every server answers control requests in this queue group.
 inline constexpr const char* kControlQueue = "oasis-servers";
 
@@ -72,6 +77,8 @@ std::string cli_inbox_prefix(std::string_view caller);      // _oasis_inbox.cli.
 std::string task_catchup_consumer(std::string_view agent_id);  // oasis_catchup_<hex>
 // The consumer an agent looks for its own stored result through.
 std::string result_check_consumer(std::string_view agent_id);  // oasis_check_<hex>
+// The consumer an agent reads a file's chunks through.
+std::string file_fetch_consumer(std::string_view agent_id);  // oasis_fetch_<hex>
 // `text` as lower-case hex, two digits a byte.
 std::string hex_token(std::string_view text);
 
@@ -120,7 +127,23 @@ struct AgentOverride {
 
 // --- tasks and results ----------------------------------------------------
 
-enum class TaskKind { exec, cancel };
+enum class TaskKind { exec, cancel, file };
+const char* task_kind_name(TaskKind kind);  // "exec", "cancel", "file"
+
+// What a file task writes: the object file_object_name(sha256) of
+// kFileBucket, put at `dest`, with `mode` and `owner` when given (else an
+// existing file's are kept, and a new file gets 0644 and the agent's user).
+struct FileWrite {
+    std::string source_path;  // the revision's source path, for records
+    std::uint64_t revision = 0;
+    std::string sha256;  // 64 lower-case hex digits
+    std::uint64_t size = 0;
+    std::string dest;  // absolute (check_destination)
+    std::optional<unsigned> mode;
+    std::string owner;  // "user:group" as parse_owner reads it; empty: keep
+};
+// "sha256-<hex>": content stored once, whatever path it came from.
+std::string file_object_name(std::string_view sha256_hex);
 
 // Every field but `signature` is covered by the signature (see
 // oasis/signing.h): a field added here must be added to the signed bytes
@@ -131,6 +154,7 @@ struct Task {
     std::string batch_id;
     std::string agent_id;
     std::vector<std::string> argv;  // exec only
+    FileWrite file;                 // file only
     int timeout_sec = 60;
     std::int64_t created_at_ms = 0;
     // The task is refused when it has not started by then.
@@ -141,11 +165,24 @@ struct Task {
 
 // The final state of one node's part of a batch. Once written it never
 // changes: the result stream accepts only the first result per subject.
-enum class NodeState { succeeded, failed, timed_out, cancelled, unreachable, refused };
+// A file task ends written or unchanged (the node held those bytes, owner
+// and mode already) where a command ends succeeded.
+enum class NodeState {
+    succeeded,
+    failed,
+    timed_out,
+    cancelled,
+    unreachable,
+    refused,
+    written,
+    unchanged
+};
 
 const char* node_state_name(NodeState state);
 std::optional<NodeState> node_state_from_name(std::string_view name);
-inline constexpr std::size_t kNodeStateCount = 6;
+inline constexpr std::size_t kNodeStateCount = 8;
+// Whether the node did what was asked: succeeded, written or unchanged.
+bool is_success(NodeState state);
 
 struct Output {
     std::string data;  // raw bytes, possibly cut at the agent's cap
@@ -171,8 +208,9 @@ struct TaskResult {
 
 struct Batch {
     std::string batch_id;
-    std::string kind = "exec";
+    std::string kind = "exec";  // or "file"
     std::vector<std::string> argv;
+    std::optional<FileWrite> file;  // kind "file"
     std::string selector;
     std::vector<std::string> targets;
     int timeout_sec = 60;
@@ -186,6 +224,9 @@ struct Batch {
     std::uint64_t results_from_seq = 1;
     // Counts per NodeState, written with done.
     std::array<std::size_t, kNodeStateCount> final_counts{};
+    // Kind "file", written with done: the targets whose final state is not
+    // a success (the others hold the file), for `file history`.
+    std::vector<std::string> failed_nodes;
 };
 
 // When the server gives up on a node that has not answered: the start

@@ -19,6 +19,7 @@ constexpr Verb kGroups[] = {
     {"system", "the control plane: init, issue-agent-cert, status", system_command},
     {"agent", "agents: list, set labels and groups", agent_command},
     {"exec", "run commands on nodes and see their results", exec_command},
+    {"file", "ship versioned files to nodes, see their history, roll back", file_command},
     {"audit", "the audit trail: who changed what, and agents' alerts", audit_command},
 };
 

@@ -42,6 +42,7 @@ int run(int argc, char** argv, int first);
 // Entry points of the command groups (argv[first] is the verb).
 int agent_command(int argc, char** argv, int first);
 int exec_command(int argc, char** argv, int first);
+int file_command(int argc, char** argv, int first);
 int system_command(int argc, char** argv, int first);
 int audit_command(int argc, char** argv, int first);
 

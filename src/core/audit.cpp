@@ -2,6 +2,7 @@
 #include "oasis/audit.h"
 
 #include "json_reader.h"
+#include "wire_json.h"
 #include "oasis/config.h"
 #include "oasis/json.h"
 #include "oasis/wire.h"
@@ -10,23 +11,13 @@ namespace oasis::wire {
 
 namespace {
 
-constexpr std::int64_t kMaxTime = std::int64_t{1} << 52;
 constexpr std::string_view kAuditPrefix = "oasis.audit.";
 constexpr std::string_view kAlertPrefix = "oasis.alert.";
 constexpr std::string_view kStoredAlertPrefix = "oasis.audit.alert.";
 // An outcome or a reason shown by `audit list` (the stream keeps it whole).
 constexpr std::size_t kListedTextBytes = 2048;
 
-JsonWriter& begin(JsonWriter& w) {
-    w.begin_object();
-    return w.field("api", kApiVersion);
-}
 
-void write_strings(JsonWriter& w, std::string_view key, const std::vector<std::string>& items) {
-    w.key(key).begin_array();
-    for (const auto& s : items) w.value(s);
-    w.end_array();
-}
 
 void write_request(JsonWriter& w, const AuditRequest& v) {
     w.key("request").begin_object();
@@ -42,6 +33,10 @@ void write_request(JsonWriter& w, const AuditRequest& v) {
         w.end_object();
     }
     if (v.groups) write_strings(w, "groups", *v.groups);
+    if (!v.source_path.empty()) w.field("source_path", v.source_path);
+    if (!v.dest.empty()) w.field("dest", v.dest);
+    if (!v.sha256.empty()) w.field("sha256", v.sha256);
+    if (v.revision) w.field("revision", v.revision);
     if (v.shortened) w.field("shortened", true);
     w.end_object();
 }
@@ -77,6 +72,10 @@ AuditRequest read_request(ObjectReader& r) {
     v.agent_id = r.str("agent_id", false, 64);
     if (r.has("labels")) v.labels = r.string_map("labels");
     if (r.has("groups")) v.groups = r.strings("groups");
+    v.source_path = r.str("source_path", false, 4096);
+    v.dest = r.str("dest", false, 4096);
+    v.sha256 = r.str("sha256", false, 64);
+    v.revision = static_cast<std::uint64_t>(r.int64("revision", false, 0, kMaxTime));
     v.shortened = r.boolean("shortened");
     return v;
 }

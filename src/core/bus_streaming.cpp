@@ -231,14 +231,18 @@ Status scoped_read(Bus& bus, Bus::Impl& impl, std::string_view stream, std::stri
         std::uint64_t left = 0;
         if (!parse_ack_subject(m.reply, m.stream_seq, m.time_ms, left))
             continue;  // not a stored message
-        // Acknowledged at once: the window bounds what waits here, not what
-        // the handler is doing.
-        if (window > 0) natsConnection_Publish(impl.nc, m.reply.c_str(), nullptr, 0);
-        if (m.stream_seq <= last_seq) continue;  // redelivered after a lost ack
-        last_seq = m.stream_seq;
+        std::string ack = std::move(m.reply);
         m.reply.clear();
+        if (m.stream_seq <= last_seq) {  // redelivered after a lost ack
+            if (window > 0) natsConnection_Publish(impl.nc, ack.c_str(), nullptr, 0);
+            continue;
+        }
+        last_seq = m.stream_seq;
         ++got;
         failure = handler(std::move(m));
+        // Acknowledged once handled: NATS sends at most `window` messages
+        // ahead of a slow handler, so memory stays bounded by the window.
+        if (window > 0) natsConnection_Publish(impl.nc, ack.c_str(), nullptr, 0);
         if (!failure.ok() || left == 0) break;
     }
     natsSubscription_Unsubscribe(sub);

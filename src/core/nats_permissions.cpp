@@ -1,5 +1,6 @@
 #include "oasis/nats_permissions.h"
 
+#include "oasis/object_store.h"
 #include "oasis/wire.h"
 
 namespace oasis {
@@ -44,19 +45,28 @@ std::string server_entry() {
 
 std::string operator_entry() {
     const std::string results = wire::kResultStream;
+    const std::string files = wire::kFileBucket;
+    const std::string file_stream = object_stream(files);
     return user_entry(kOperatorNatsUser,
                       {std::string("oasis.ctl.*.*.") + kOperatorCaller,
                        "$JS.API.CONSUMER.CREATE." + results,
                        "$JS.API.CONSUMER.CREATE." + results + ".>",
-                       "$JS.API.CONSUMER.DELETE." + results + ".>"},
+                       "$JS.API.CONSUMER.DELETE." + results + ".>",
+                       // Storing file content before `file apply` names it.
+                       "$O." + files + ".C.>", "$O." + files + ".M.>",
+                       "$JS.API.DIRECT.GET." + file_stream + ".>",
+                       "$JS.API.STREAM.PURGE." + file_stream},
                       {wire::cli_inbox_prefix(kOperatorCaller) + ".>"},
-                      "The operator's CLI: control requests under its own name, and "
-                      "following results.");
+                      "The operator's CLI: control requests under its own name, "
+                      "following results, storing file content.");
 }
 
 std::string agent_entry(const std::string& id) {
     const std::string tasks = wire::task_subject(id);
     const std::string results_of_mine = "oasis.result.*." + id;
+    const std::string files = wire::kFileBucket;
+    const std::string file_stream = object_stream(files);
+    const std::string fetch = wire::file_fetch_consumer(id);
     return user_entry(
         agent_nats_user(id),
         {wire::heartbeat_subject(id), results_of_mine, "oasis.alert." + id,
@@ -72,7 +82,13 @@ std::string agent_entry(const std::string& id) {
          "$JS.API.CONSUMER.CREATE." + std::string(wire::kTaskStream) + "." +
              wire::task_catchup_consumer(id) + "." + tasks,
          "$JS.API.CONSUMER.DELETE." + std::string(wire::kTaskStream) + "." +
-             wire::task_catchup_consumer(id)},
+             wire::task_catchup_consumer(id),
+         // File content: any object's meta, and chunks through its own
+         // consumer (acknowledged, so NATS sends only a window ahead).
+         "$JS.API.DIRECT.GET." + file_stream + ".$O." + files + ".M.*",
+         "$JS.API.CONSUMER.CREATE." + file_stream + "." + fetch + ".$O." + files + ".C.*",
+         "$JS.API.CONSUMER.DELETE." + file_stream + "." + fetch,
+         "$JS.ACK." + file_stream + "." + fetch + ".>"},
         {tasks, "oasis.agent.instance." + id, wire::agent_inbox_prefix(id) + ".>"},
         "Agent " + id + ": its own tasks, results and heartbeats only.",
         /*allow_responses=*/false);

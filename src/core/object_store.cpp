@@ -300,7 +300,10 @@ Result<ObjectInfo> ObjectStore::get(std::string_view bucket, std::string_view na
     if (info->chunks > 0) {
         Status st =
             bus_.read_subject_each(object_stream(bucket), object_chunk_subject(bucket, info->nuid),
-                                   1, new_reader_name(), options_.window, take);
+                                   1,
+                                   options_.reader_name.empty() ? new_reader_name()
+                                                                : options_.reader_name,
+                                   options_.window, take);
         if (!st.ok()) return st.with_context("get " + describe(bucket, name));
     }
 

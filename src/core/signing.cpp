@@ -149,6 +149,17 @@ Result<std::optional<Key>> load_optional(const std::string& path, bool configure
     return error(st.code(), st.message() + what_to_do(configured, setting, file));
 }
 
+// Only file tasks carry these, after the (empty) argv: see the header.
+void put_file_write(std::string& out, const wire::FileWrite& file) {
+    put_text(out, file.source_path);
+    put_i64(out, static_cast<std::int64_t>(file.revision));
+    put_text(out, file.sha256);
+    put_i64(out, static_cast<std::int64_t>(file.size));
+    put_text(out, file.dest);
+    put_i64(out, file.mode ? static_cast<std::int64_t>(*file.mode) : -1);
+    put_text(out, file.owner);
+}
+
 }  // namespace
 
 Result<TaskKeyFiles> make_task_key_files() {
@@ -171,7 +182,7 @@ std::string task_signing_bytes(const wire::Task& task) {
     out.reserve(size);
     out.append(kTaskSigningDomain);
     put_text(out, task.task_id);
-    put_text(out, task.kind == wire::TaskKind::exec ? "exec" : "cancel");
+    put_text(out, wire::task_kind_name(task.kind));
     put_text(out, task.batch_id);
     put_text(out, task.agent_id);
     put_i64(out, task.created_at_ms);
@@ -179,6 +190,7 @@ std::string task_signing_bytes(const wire::Task& task) {
     put_i64(out, task.timeout_sec);
     put_u32(out, static_cast<std::uint32_t>(task.argv.size()));
     for (const auto& arg : task.argv) put_text(out, arg);
+    if (task.kind == wire::TaskKind::file) put_file_write(out, task.file);
     return out;
 }
 

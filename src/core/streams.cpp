@@ -1,6 +1,7 @@
 #include "oasis/streams.h"
 
 #include "oasis/audit.h"
+#include "oasis/object_store.h"
 #include "oasis/wire.h"
 
 namespace oasis {
@@ -61,6 +62,8 @@ std::vector<StreamSpec> oasis_streams() {
 Status ensure_oasis_streams(Bus& bus) {
     for (const auto& spec : oasis_streams()) OASIS_RETURN_IF_ERROR(bus.ensure_stream(spec));
     OASIS_RETURN_IF_ERROR(bus.ensure_kv_bucket(wire::kAgentOverrideBucket, 1));
+    OASIS_RETURN_IF_ERROR(ObjectStore(bus).ensure_bucket(wire::kFileBucket));
+    OASIS_RETURN_IF_ERROR(bus.ensure_kv_bucket(wire::kFileRevisionBucket, 1));
     return bus.ensure_kv_bucket("oasis_leader", 1);
 }
 

@@ -2,6 +2,8 @@
 // wire_decode.cpp).
 #include "oasis/wire.h"
 
+#include "wire_json.h"
+
 #include "oasis/json.h"
 
 #include <sodium.h>
@@ -14,29 +16,16 @@ namespace oasis::wire {
 namespace {
 
 constexpr std::array<const char*, kNodeStateCount> kStateNames{
-    "succeeded", "failed", "timed_out", "cancelled", "unreachable", "refused"};
+    "succeeded", "failed",  "timed_out", "cancelled",
+    "unreachable", "refused", "written",   "unchanged"};
 
 bool is_caller_char(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '-';
 }
 
-JsonWriter& begin(JsonWriter& w) {
-    w.begin_object();
-    return w.field("api", kApiVersion);
-}
 
-void write_strings(JsonWriter& w, std::string_view key, const std::vector<std::string>& items) {
-    w.key(key).begin_array();
-    for (const auto& s : items) w.value(s);
-    w.end_array();
-}
 
-void write_map(JsonWriter& w, std::string_view key, const StringMap& map) {
-    w.key(key).begin_object();
-    for (const auto& [k, v] : map) w.field(k, v);
-    w.end_object();
-}
 
 // Output bytes travel as a JSON string when they are UTF-8, else as base64.
 void write_output(JsonWriter& w, std::string_view name, const Output& out) {
@@ -48,6 +37,7 @@ void write_output(JsonWriter& w, std::string_view name, const Output& out) {
     w.field(key + "_bytes", out.total_bytes);
     w.field(key + "_truncated", out.truncated);
 }
+
 
 void write_agent_info(JsonWriter& w, const AgentInfo& v) {
     w.field("id", v.id);
@@ -81,25 +71,6 @@ void write_task_result(JsonWriter& w, const TaskResult& v) {
     w.field("reported_by", v.reported_by);
 }
 
-void write_batch(JsonWriter& w, const Batch& v) {
-    w.field("batch_id", v.batch_id);
-    w.field("kind", v.kind);
-    write_strings(w, "argv", v.argv);
-    w.field("selector", v.selector);
-    write_strings(w, "targets", v.targets);
-    w.field("timeout_sec", v.timeout_sec);
-    w.field("created_at_ms", v.created_at_ms);
-    w.field("start_by_ms", v.start_by_ms);
-    w.field("cancel_requested", v.cancel_requested);
-    w.field("done", v.done);
-    w.field("results_from_seq", v.results_from_seq);
-    if (v.done) {
-        w.key("final_counts").begin_object();
-        for (std::size_t i = 0; i < kNodeStateCount; ++i)
-            w.field(kStateNames[i], v.final_counts[i]);
-        w.end_object();
-    }
-}
 
 void write_batch_report(JsonWriter& w, const BatchReport& v) {
     w.begin_object();
@@ -122,6 +93,57 @@ void write_batch_report(JsonWriter& w, const BatchReport& v) {
 }
 
 }  // namespace
+
+JsonWriter& begin(JsonWriter& w) {
+    w.begin_object();
+    return w.field("api", kApiVersion);
+}
+
+void write_strings(JsonWriter& w, std::string_view key, const std::vector<std::string>& items) {
+    w.key(key).begin_array();
+    for (const auto& s : items) w.value(s);
+    w.end_array();
+}
+
+void write_map(JsonWriter& w, std::string_view key, const StringMap& map) {
+    w.key(key).begin_object();
+    for (const auto& [k, v] : map) w.field(k, v);
+    w.end_object();
+}
+
+void write_file_write(JsonWriter& w, const FileWrite& v) {
+    w.key("file").begin_object();
+    w.field("source_path", v.source_path);
+    w.field("revision", v.revision);
+    w.field("sha256", v.sha256);
+    w.field("size", v.size);
+    w.field("dest", v.dest);
+    if (v.mode) w.field("mode", static_cast<std::uint64_t>(*v.mode));
+    if (!v.owner.empty()) w.field("owner", v.owner);
+    w.end_object();
+}
+
+void write_batch(JsonWriter& w, const Batch& v) {
+    w.field("batch_id", v.batch_id);
+    w.field("kind", v.kind);
+    write_strings(w, "argv", v.argv);
+    if (v.file) write_file_write(w, *v.file);
+    w.field("selector", v.selector);
+    write_strings(w, "targets", v.targets);
+    w.field("timeout_sec", v.timeout_sec);
+    w.field("created_at_ms", v.created_at_ms);
+    w.field("start_by_ms", v.start_by_ms);
+    w.field("cancel_requested", v.cancel_requested);
+    w.field("done", v.done);
+    w.field("results_from_seq", v.results_from_seq);
+    if (v.done) {
+        w.key("final_counts").begin_object();
+        for (std::size_t i = 0; i < kNodeStateCount; ++i)
+            w.field(kStateNames[i], v.final_counts[i]);
+        w.end_object();
+        if (v.file) write_strings(w, "failed_nodes", v.failed_nodes);
+    }
+}
 
 std::string task_subject(std::string_view agent_id) {
     return "oasis.task." + std::string(agent_id);
@@ -221,6 +243,10 @@ std::string result_check_consumer(std::string_view agent_id) {
     return "oasis_check_" + hex_token(agent_id);
 }
 
+std::string file_fetch_consumer(std::string_view agent_id) {
+    return "oasis_fetch_" + hex_token(agent_id);
+}
+
 std::string task_catchup_consumer(std::string_view agent_id) {
     return "oasis_catchup_" + hex_token(agent_id);
 }
@@ -255,6 +281,24 @@ std::int64_t now_ms() {
 
 const char* node_state_name(NodeState state) {
     return kStateNames[static_cast<std::size_t>(state)];
+}
+
+const char* task_kind_name(TaskKind kind) {
+    switch (kind) {
+        case TaskKind::exec: return "exec";
+        case TaskKind::cancel: return "cancel";
+        case TaskKind::file: return "file";
+    }
+    return "exec";
+}
+
+bool is_success(NodeState state) {
+    return state == NodeState::succeeded || state == NodeState::written ||
+           state == NodeState::unchanged;
+}
+
+std::string file_object_name(std::string_view sha256_hex) {
+    return "sha256-" + std::string(sha256_hex);
 }
 
 std::optional<NodeState> node_state_from_name(std::string_view name) {
@@ -308,10 +352,11 @@ std::string encode(const Task& v) {
     JsonWriter w;
     begin(w);
     w.field("task_id", v.task_id);
-    w.field("kind", v.kind == TaskKind::exec ? "exec" : "cancel");
+    w.field("kind", task_kind_name(v.kind));
     w.field("batch_id", v.batch_id);
     w.field("agent_id", v.agent_id);
     write_strings(w, "argv", v.argv);
+    if (v.kind == TaskKind::file) write_file_write(w, v.file);
     w.field("timeout_sec", v.timeout_sec);
     w.field("created_at_ms", v.created_at_ms);
     w.field("start_by_ms", v.start_by_ms);

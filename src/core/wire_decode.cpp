@@ -2,13 +2,15 @@
 #include "oasis/wire.h"
 
 #include "json_reader.h"
+#include "wire_json.h"
+#include "oasis/file_spec.h"
 #include "oasis/json.h"
+#include "oasis/sha256.h"
 
 namespace oasis::wire {
 
 namespace {
 
-constexpr std::int64_t kMaxTime = std::int64_t{1} << 52;  // far beyond any real clock
 
 using DocPtr = std::unique_ptr<JsonDocument>;
 
@@ -24,6 +26,7 @@ Output read_output(ObjectReader& r, const std::string& name) {
     out.truncated = r.boolean(name + "_truncated");
     return out;
 }
+
 
 AgentInfo read_agent_info(ObjectReader& r) {
     AgentInfo v;
@@ -88,23 +91,6 @@ std::array<std::size_t, kNodeStateCount> read_counts(ObjectReader& c) {
     return counts;
 }
 
-Batch read_batch(ObjectReader& r) {
-    Batch v;
-    v.batch_id = r.str("batch_id", true, 64);
-    v.kind = r.str("kind", false, 16);
-    v.argv = r.strings("argv", false);
-    v.selector = r.str("selector", false, kMaxSelectorBytes);
-    v.targets = r.strings("targets", false);
-    v.timeout_sec = static_cast<int>(r.int64("timeout_sec", false, 1, kMaxTimeoutSec, 60));
-    v.created_at_ms = r.int64("created_at_ms", false, 0, kMaxTime);
-    v.start_by_ms = r.int64("start_by_ms", false, 0, kMaxTime);
-    v.cancel_requested = r.boolean("cancel_requested");
-    v.done = r.boolean("done");
-    v.results_from_seq =
-        static_cast<std::uint64_t>(r.int64("results_from_seq", false, 0, kMaxTime, 1));
-    if (auto c = r.object("final_counts", false)) v.final_counts = read_counts(*c);
-    return v;
-}
 
 BatchReport read_batch_report(ObjectReader& r) {
     BatchReport v;
@@ -135,6 +121,46 @@ Status check_argv(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+// Every field checked as the CLI checks the flags it came from.
+std::optional<FileWrite> read_file_write(ObjectReader& parent, bool required) {
+    auto r = parent.object("file", required);
+    if (!r) return std::nullopt;
+    FileWrite v;
+    v.source_path = r->str("source_path", true, 4096);
+    v.revision = static_cast<std::uint64_t>(r->int64("revision", false, 0, kMaxTime));
+    v.sha256 = r->str("sha256", true, 64);
+    v.size = static_cast<std::uint64_t>(r->int64("size", true, 0, kMaxTime));
+    v.dest = r->str("dest", true, 4096);
+    if (r->has("mode")) v.mode = static_cast<unsigned>(r->int64("mode", true, 0, 07777));
+    v.owner = r->str("owner", false, 80);
+    if (r->failed()) return v;
+    if (!is_sha256_hex(v.sha256)) r->fail("sha256", "is not 64 lower-case hex digits");
+    if (Status st = check_destination(v.dest); !st.ok()) r->fail("dest", st.message());
+    if (!v.owner.empty())
+        if (auto owner = parse_owner(v.owner); !owner.ok()) r->fail("owner", owner.status().message());
+    return v;
+}
+
+Batch read_batch(ObjectReader& r) {
+    Batch v;
+    v.batch_id = r.str("batch_id", true, 64);
+    v.kind = r.str("kind", false, 16);
+    v.argv = r.strings("argv", false);
+    v.file = read_file_write(r, v.kind == "file");
+    v.selector = r.str("selector", false, kMaxSelectorBytes);
+    v.targets = r.strings("targets", false);
+    v.timeout_sec = static_cast<int>(r.int64("timeout_sec", false, 1, kMaxTimeoutSec, 60));
+    v.created_at_ms = r.int64("created_at_ms", false, 0, kMaxTime);
+    v.start_by_ms = r.int64("start_by_ms", false, 0, kMaxTime);
+    v.cancel_requested = r.boolean("cancel_requested");
+    v.done = r.boolean("done");
+    v.results_from_seq =
+        static_cast<std::uint64_t>(r.int64("results_from_seq", false, 0, kMaxTime, 1));
+    if (auto c = r.object("final_counts", false)) v.final_counts = read_counts(*c);
+    v.failed_nodes = r.strings("failed_nodes", false);
+    return v;
+}
+
 Result<AgentInfo> decode_agent_info(std::string_view json) {
     return decode_with<AgentInfo>(json, read_agent_info);
 }
@@ -152,11 +178,15 @@ Result<Task> decode_task(std::string_view json) {
             v.kind = TaskKind::exec;
         else if (kind == "cancel")
             v.kind = TaskKind::cancel;
+        else if (kind == "file")
+            v.kind = TaskKind::file;
         else if (!r.failed())
             r.fail("kind", "unknown task kind \"" + kind + "\"");
         v.batch_id = r.str("batch_id", true, 64);
         v.agent_id = r.str("agent_id", true, 64);
         v.argv = r.strings("argv", false);
+        if (v.kind == TaskKind::file)
+            if (auto f = read_file_write(r, true)) v.file = std::move(*f);
         v.timeout_sec = static_cast<int>(r.int64("timeout_sec", false, 1, kMaxTimeoutSec, 60));
         v.created_at_ms = r.int64("created_at_ms", true, 0, kMaxTime);
         v.start_by_ms = r.int64("start_by_ms", true, 0, kMaxTime);

@@ -7,6 +7,7 @@
 
 #include "oasis/audit.h"
 #include "oasis/bus.h"
+#include "oasis/file_wire.h"
 #include "oasis/wire.h"
 
 #include <functional>
@@ -21,6 +22,8 @@ bool shorten_argv(std::vector<std::string>& argv, std::size_t budget);
 wire::AuditRequest summarize(const wire::ExecRunRequest& req);
 wire::AuditRequest summarize(const wire::BatchIdRequest& req);
 wire::AuditRequest summarize(const wire::AgentSetRequest& req);
+wire::AuditRequest summarize(const wire::FileApplyRequest& req);
+wire::AuditRequest summarize(const wire::FileRollbackRequest& req);
 
 // Stores `record` on oasis.audit.<action> and waits for the stream's ack.
 // A failure is logged here, at error level with the record's ids, and

@@ -94,8 +94,28 @@ std::vector<wire::Batch> BatchBook::completed() const {
         wire::Batch done = e.batch;
         done.done = true;
         done.final_counts = r.counts;
+        if (done.file)
+            for (const auto& [agent, state] : e.finals)
+                if (!wire::is_success(state)) done.failed_nodes.push_back(agent);
+        std::sort(done.failed_nodes.begin(), done.failed_nodes.end());
         out.push_back(std::move(done));
     }
+    return out;
+}
+
+std::optional<std::unordered_map<std::string, bool>> BatchBook::successes(
+    std::string_view batch_id) const {
+    std::lock_guard lock(mu_);
+    auto it = batches_.find(std::string(batch_id));
+    if (it == batches_.end()) return std::nullopt;
+    const Entry& e = it->second;
+    std::unordered_map<std::string, bool> out;
+    if (!e.batch.done) {
+        for (const auto& [agent, state] : e.finals) out.emplace(agent, wire::is_success(state));
+        return out;
+    }
+    for (const auto& agent : e.batch.targets) out.emplace(agent, true);
+    for (const auto& agent : e.batch.failed_nodes) out[agent] = false;
     return out;
 }
 

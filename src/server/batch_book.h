@@ -37,6 +37,12 @@ public:
     // rewritten as done (with final counts filled in).
     std::vector<wire::Batch> completed() const;
 
+    // For each node of a batch with a final state, whether it succeeded;
+    // nullopt for an unknown batch. A done file batch answers from its
+    // record (failed_nodes), an open one from the results seen.
+    std::optional<std::unordered_map<std::string, bool>> successes(
+        std::string_view batch_id) const;
+
     // The lowest results_from_seq over open batches, or 0 when none is open.
     std::uint64_t oldest_open_results_seq() const;
 

@@ -52,6 +52,10 @@ std::span<const ControlService::Verb> ControlService::verbs() {
         {"exec.get", &ControlService::exec_get, false},
         {"exec.list", &ControlService::exec_list, false},
         {"exec.cancel", &ControlService::exec_cancel, true},
+        {"file.apply", &ControlService::file_apply, true},
+        {"file.rollback", &ControlService::file_rollback, true},
+        {"file.history", &ControlService::file_history, false},
+        {"file.clear", &ControlService::file_clear, true},
         {"system.status", &ControlService::system_status, false},
         // Reading the trail changes nothing, so it leaves no record.
         {"audit.list", &ControlService::audit_list, false},
@@ -174,33 +178,43 @@ Result<std::string> ControlService::agent_set(std::string_view payload, wire::Au
     return wire::encode(*registry_.get(req->agent_id, now));
 }
 
-Result<std::string> ControlService::exec_run(std::string_view payload, wire::AuditRecord& audit) {
-    auto req = wire::decode_exec_run_request(payload);
-    if (!req.ok()) return req.status();
-    audit.request = summarize(*req);
-    auto sel = Selector::parse(req->selector);
+Result<Selection> ControlService::pick(const std::string& selector, wire::AuditRecord& audit,
+                                       std::string_view nothing_done) {
+    auto sel = Selector::parse(selector);
     if (!sel.ok()) return sel.status();
-
-    auto now = wire::now_ms();
-    Selection picked = registry_.select(*sel, now);
+    Selection picked = registry_.select(*sel, wire::now_ms());
     audit.request.targets = picked.online.size() + picked.offline.size();
     if (!picked.unknown.empty()) {
-        return error(Code::not_found, "unknown agents: " + join(picked.unknown) +
-                                          "; nothing was run (see `oasis agent list`)");
+        return error(Code::not_found, "unknown agents: " + join(picked.unknown) + "; " +
+                                          std::string(nothing_done) +
+                                          " (see `oasis agent list`)");
     }
     if (picked.online.empty() && picked.offline.empty()) {
-        return error(Code::not_found,
-                     "selector matched no nodes: `" + req->selector +
-                         "` picks no online agent; nothing was run (see `oasis agent list`)");
+        return error(Code::not_found, "selector matched no nodes: `" + selector +
+                                          "` picks no online agent; " +
+                                          std::string(nothing_done) +
+                                          " (see `oasis agent list`)");
     }
+    return picked;
+}
 
-    wire::Batch batch;
-    batch.batch_id = req->batch_id.empty() ? wire::new_batch_id() : req->batch_id;
-    batch.argv = req->argv;
-    batch.selector = req->selector;
+Status ControlService::check_new_batch_id(const std::string& batch_id) {
+    auto existing = bus_.get_last(wire::kBatchStream, wire::batch_subject(batch_id));
+    if (existing.ok())
+        return error(Code::invalid_argument,
+                     "batch " + batch_id + " exists already; nothing was run again");
+    if (existing.status().code() != Code::not_found)
+        return existing.status().with_context("look up batch " + batch_id);
+    return {};
+}
+
+Result<wire::ExecRunReply> ControlService::dispatch(wire::Batch batch, const Selection& picked,
+                                                    wire::AuditRecord& audit,
+                                                    const std::function<void(wire::Task&)>& fill) {
+    auto now = wire::now_ms();
+    if (batch.batch_id.empty()) batch.batch_id = wire::new_batch_id();
     batch.targets = picked.online;
     batch.targets.insert(batch.targets.end(), picked.offline.begin(), picked.offline.end());
-    batch.timeout_sec = req->timeout_sec;
     batch.created_at_ms = now;
     batch.start_by_ms = now + std::int64_t{config_.server.task_start_window_sec} * 1000;
     auto results = bus_.stream_state(wire::kResultStream);
@@ -208,7 +222,7 @@ Result<std::string> ControlService::exec_run(std::string_view payload, wire::Aud
     batch.results_from_seq = results->last_seq + 1;
 
     // The record first, so that every result has a batch to belong to; and
-    // only once per id, so a retried request never runs the command twice.
+    // only once per id, so a retried request never runs the batch twice.
     PublishOptions once;
     once.only_if_subject_empty = true;
     auto stored_record =
@@ -229,10 +243,10 @@ Result<std::string> ControlService::exec_run(std::string_view payload, wire::Aud
         t.task_id = batch.batch_id + "." + agent;
         t.batch_id = batch.batch_id;
         t.agent_id = agent;
-        t.argv = batch.argv;
         t.timeout_sec = batch.timeout_sec;
         t.created_at_ms = batch.created_at_ms;
         t.start_by_ms = batch.start_by_ms;
+        fill(t);
         tasks.push_back({wire::task_subject(agent), encode_task(t), {}});
     }
     // A node whose task could not be stored is settled at once, not when
@@ -252,10 +266,29 @@ Result<std::string> ControlService::exec_run(std::string_view payload, wire::Aud
     }
     log::info("control", "batch.created",
               {{"batch_id", batch.batch_id},
+               {"kind", batch.kind},
                {"targets", std::to_string(batch.targets.size())},
                {"offline", std::to_string(picked.offline.size())},
                {"caller", audit.caller}});
-    return wire::encode(wire::ExecRunReply{batch, picked.offline});
+    return wire::ExecRunReply{batch, picked.offline};
+}
+
+Result<std::string> ControlService::exec_run(std::string_view payload, wire::AuditRecord& audit) {
+    auto req = wire::decode_exec_run_request(payload);
+    if (!req.ok()) return req.status();
+    audit.request = summarize(*req);
+    auto picked = pick(req->selector, audit, "nothing was run");
+    if (!picked.ok()) return picked.status();
+
+    wire::Batch batch;
+    batch.batch_id = req->batch_id;
+    batch.argv = req->argv;
+    batch.selector = req->selector;
+    batch.timeout_sec = req->timeout_sec;
+    auto reply = dispatch(std::move(batch), *picked, audit,
+                          [&](wire::Task& t) { t.argv = req->argv; });
+    if (!reply.ok()) return reply.status();
+    return wire::encode(*reply);
 }
 
 // TODO: every task signs the whole argv again (0.57 ms for a 128 KiB

@@ -13,8 +13,10 @@
 #include "oasis/audit.h"
 #include "oasis/bus.h"
 #include "oasis/config.h"
+#include "oasis/file_wire.h"
 #include "oasis/signing.h"
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -90,6 +92,35 @@ private:
     Result<std::string> exec_cancel(std::string_view payload, wire::AuditRecord& audit);
     Result<std::string> system_status(std::string_view payload, wire::AuditRecord&);
     Result<std::string> audit_list(std::string_view payload, wire::AuditRecord&);
+
+    Result<std::string> file_apply(std::string_view payload, wire::AuditRecord& audit);
+    Result<std::string> file_rollback(std::string_view payload, wire::AuditRecord& audit);
+    Result<std::string> file_history(std::string_view payload, wire::AuditRecord&);
+    Result<std::string> file_clear(std::string_view payload, wire::AuditRecord& audit);
+
+    // The agents `selector` picks; not_found, ending in `nothing_done`,
+    // for unknown ids or no match. Counts the targets into `audit`.
+    Result<Selection> pick(const std::string& selector, wire::AuditRecord& audit,
+                           std::string_view nothing_done);
+    // invalid_argument when a batch `batch_id` is stored already.
+    Status check_new_batch_id(const std::string& batch_id);
+    // Targets `picked`, stores the batch record (once per id), and queues one
+    // task per node, each filled in by `fill` (kind and payload) and signed.
+    Result<wire::ExecRunReply> dispatch(wire::Batch batch, const Selection& picked,
+                                        wire::AuditRecord& audit,
+                                        const std::function<void(wire::Task&)>& fill);
+    // Adds `candidate` (its number given here) to the history of
+    // `source_path`, or `batch_id` to the newest revision when that one
+    // already ships the same content to the same place in the same way.
+    Result<wire::FileApplyReply> record_revision(const std::string& source_path,
+                                                 wire::FileRevision candidate,
+                                                 const std::string& batch_id);
+    // not_found unless content `sha256` of `size` bytes is in the file store.
+    Status check_stored_content(const std::string& sha256, std::uint64_t size);
+    // Starts the file batch that writes `file` on `picked`.
+    Result<std::string> start_file_batch(wire::FileApplyReply revision, wire::FileWrite file,
+                                         const std::string& selector, int timeout_sec,
+                                         const Selection& picked, wire::AuditRecord& audit);
 
     Result<wire::BatchReport> find_batch(const std::string& batch_id);
     // The task's JSON, signed when there is a signer.

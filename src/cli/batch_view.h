@@ -1,0 +1,34 @@
+// Showing batches as they finish: shared by `exec run|get` and the `file`
+// commands, whose batches are followed the same way.
+#pragma once
+
+#include "context.h"
+
+#include "oasis/wire.h"
+
+#include <array>
+#include <string>
+
+namespace oasis::cli {
+
+// One node's result: "[agent] state (exit, duration): error", then its
+// output (control characters shown safely when `terminal`).
+void print_result(const wire::TaskResult& r, bool terminal);
+
+// "3 succeeded, 1 failed, 2 pending", or "no nodes".
+std::string summary_of(const std::array<std::size_t, wire::kNodeStateCount>& counts,
+                       std::size_t pending);
+
+// Whether every count is of a state that is a success (wire::is_success).
+bool all_succeeded(const std::array<std::size_t, wire::kNodeStateCount>& counts);
+
+// A --timeout value: whole seconds from 1 to wire::kMaxTimeoutSec;
+// invalid_argument naming the flag, the range and the value otherwise.
+Result<int> parse_timeout(const std::string& text);
+
+// Waits until `wanted` nodes of report.batch have a result, printing each
+// as it arrives (text output) and a live count on a terminal; fills
+// `report`. Returns false on Ctrl-C (after saying the batch goes on).
+bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted);
+
+}  // namespace oasis::cli
