@@ -4,6 +4,8 @@
 
 #include "executor.h"
 #include "facts.h"
+#include "file_task.h"
+#include "temp_file.h"
 #include "running_groups.h"
 #include "task_gate.h"
 #include "task_journal.h"
@@ -211,6 +213,16 @@ public:
             result.error = l.was_running
                                ? "the agent restarted while the command ran; it was killed"
                                : "the agent restarted while the command ran; its result is lost";
+            if (!l.dest.empty()) {
+                // The writer's temp file is no longer locked: remove it now.
+                auto slash = l.dest.rfind('/');
+                if (slash != std::string::npos)
+                    remove_stale_temps(slash == 0 ? "/" : l.dest.substr(0, slash),
+                                       temp_prefix(l.dest.substr(slash + 1)));
+                result.error = "the agent restarted while writing " + l.dest +
+                               "; whether it was replaced is unknown: apply again (a node that "
+                               "holds it reports unchanged)";
+            }
             result.reported_by = "agent";
             publish_result(result);
         }
@@ -305,6 +317,10 @@ private:
             refuse(task, "the agent stopped before the task started");
             return;
         }
+        if (task.kind == wire::TaskKind::file) {
+            write_file_task(task);
+            return;
+        }
         ExecRequest req;
         req.argv = task.argv;
         req.timeout = std::chrono::seconds(task.timeout_sec);
@@ -340,6 +356,25 @@ private:
                 .count();
         result.duration_ms = r.duration.count();
         result.reported_by = "agent";
+        publish_result(result);
+    }
+
+    // One at a time: every transfer reads through the agent's one fetch
+    // consumer, which NATS permissions name.
+    void write_file_task(const wire::Task& task) {
+        groups_.add_file(task.task_id, task.file.dest);
+        wire::TaskResult result;
+        {
+            std::lock_guard lock(file_mu_);
+            result = run_file_task(bus_, task, [this, &task] { return is_cancelled(task.batch_id); });
+        }
+        groups_.remove(task.task_id);
+        log::info("agent", "file.done",
+                  {{"batch_id", task.batch_id},
+                   {"dest", task.file.dest},
+                   {"revision", std::to_string(task.file.revision)},
+                   {"state", wire::node_state_name(result.state)},
+                   {"error", result.error}});
         publish_result(result);
     }
 
@@ -392,6 +427,7 @@ private:
     RunningGroups& groups_;
     TaskGate gate_;
     std::mutex mu_;
+    std::mutex file_mu_;  // held through each file transfer
     StringMap facts_;
     std::unordered_map<std::string, Execution*> running_;  // by batch id
     // TODO: grows by one id per cancelled batch for the agent's lifetime;

@@ -34,6 +34,7 @@ std::vector<RunningGroups::Leftover> RunningGroups::kill_leftovers() {
         Leftover l{entry.path().filename().string(), false};
         if (in >> boot >> pgid && boot == boot_id_ && pgid > 1)
             l.was_running = ::kill(-pgid, SIGKILL) == 0;
+        if (in && pgid == 0 && in.get() == ' ') std::getline(in, l.dest);
         found.push_back(std::move(l));
         std::filesystem::remove(entry.path(), ec);
     }
@@ -43,6 +44,11 @@ std::vector<RunningGroups::Leftover> RunningGroups::kill_leftovers() {
 void RunningGroups::add(const std::string& task_id, int pgid) {
     std::ofstream out(dir_ + "/" + task_id, std::ios::trunc);
     out << boot_id_ << " " << pgid << "\n";
+}
+
+void RunningGroups::add_file(const std::string& task_id, const std::string& dest) {
+    std::ofstream out(dir_ + "/" + task_id, std::ios::trunc);
+    out << boot_id_ << " 0 " << dest << "\n";
 }
 
 void RunningGroups::remove(const std::string& task_id) {

@@ -22,12 +22,15 @@ public:
     struct Leftover {
         std::string task_id;
         bool was_running = false;  // its group was alive, and is now killed
+        std::string dest;          // a file task: the file it was writing
     };
     // Kills (SIGKILL) every group noted by an earlier agent process on this
     // boot, forgets all notes, and returns what they were.
     std::vector<Leftover> kill_leftovers();
 
     void add(const std::string& task_id, int pgid);
+    // A file task writing `dest` (no process to kill).
+    void add_file(const std::string& task_id, const std::string& dest);
     void remove(const std::string& task_id);
 
 private:

@@ -204,9 +204,13 @@ int run_file_batch(Context& ctx, std::string_view verb, const std::string& paylo
     report.batch = reply->batch;
     report.total = reply->batch.targets.size();
     if (!follow_batch(ctx, report, report.total)) return kInterrupted;
-    if (ctx.json())
-        std::cout << "{\"api\":" << wire::kApiVersion << ",\"apply\":" << *answer
-                  << ",\"report\":" << wire::encode(report) << "}\n";
+    if (ctx.json()) {
+        // The report as `exec run` prints it, with the server's reply (the
+        // revision) added as "apply".
+        std::string out = wire::encode(report);
+        out.pop_back();
+        std::cout << out << ",\"apply\":" << *answer << "}\n";
+    }
     else
         std::printf("%s\n", summary_of(report.counts, report.pending.size()).c_str());
     return all_succeeded(report.counts) ? kOk : kNodesFailed;
