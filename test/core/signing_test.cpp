@@ -410,3 +410,80 @@ TEST_CASE("keys come from the configuration; only a default may be absent", "[si
         CHECK((*verifier)->verify(t) == TaskTrust::signed_ok);
     }
 }
+
+namespace {
+
+wire::Task known_file_task() {
+    wire::Task t = known_task();
+    t.kind = wire::TaskKind::file;
+    t.argv.clear();
+    t.file.source_path = "/srv/app.conf";
+    t.file.revision = 3;
+    t.file.sha256 = std::string(64, 'a');
+    t.file.size = 12;
+    t.file.dest = "/etc/app/app.conf";
+    t.file.mode = 0640;
+    t.file.owner = "app:app";
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("a file task's signed bytes end with its file fields", "[signing]") {
+    wire::Task t = known_file_task();
+    std::string bytes = task_signing_bytes(t);
+    // After the empty argv: each text field length-prefixed, each number
+    // an i64, mode 0640 = 0x1a0.
+    std::string tail = hex(bytes.substr(bytes.size() - (4 + 13 + 8 + 4 + 64 + 8 + 4 + 17 + 8 + 4 + 7)));
+    CHECK(tail.substr(0, 8) == "0000000d");
+    CHECK(tail.find("00000000000001a0") != std::string::npos);
+    wire::Task none = t;
+    none.file.mode.reset();
+    CHECK(hex(task_signing_bytes(none)).find("ffffffffffffffff") != std::string::npos);
+    // An exec task's bytes are what they were before file tasks existed.
+    CHECK(task_signing_bytes(known_task()).find("/etc/app") == std::string::npos);
+}
+
+TEST_CASE("a change to any field of a file task breaks the signature", "[signing]") {
+    std::string public_text;
+    TaskSigner signer = fresh_signer(&public_text);
+    TaskVerifier verifier = verifier_of(public_text);
+    wire::Task t = known_file_task();
+    t.signature = signer.sign(t);
+    REQUIRE(verifier.verify(t) == TaskTrust::signed_ok);
+    auto json = wire::encode(t);
+    auto back = wire::decode_task(json);
+    REQUIRE(back.ok());
+    REQUIRE(verifier.verify(*back) == TaskTrust::signed_ok);
+
+    wire::Task changed = t;
+    SECTION("kind") {
+        changed.kind = wire::TaskKind::exec;
+        changed.argv = {"true"};
+    }
+    SECTION("source_path") {
+        changed.file.source_path = "/srv/other.conf";
+    }
+    SECTION("revision") {
+        changed.file.revision = 4;
+    }
+    SECTION("sha256") {
+        changed.file.sha256[0] = 'b';
+    }
+    SECTION("size") {
+        changed.file.size = 13;
+    }
+    SECTION("dest") {
+        changed.file.dest = "/etc/shadow";
+    }
+    SECTION("mode") {
+        changed.file.mode = 04755;
+    }
+    SECTION("no mode") {
+        changed.file.mode.reset();
+    }
+    SECTION("owner") {
+        changed.file.owner = "root:root";
+    }
+    CHECK(verifier.verify(changed) == TaskTrust::bad_signature);
+}

@@ -6,9 +6,12 @@
 # it was away), and a real nats-server refuses every
 # step outside a role: an agent's certificate cannot publish a task, read
 # another agent's tasks or replies, write another's results or heartbeats,
-# touch the key-value buckets, the object store or the stream API, or send
-# control requests; the operator's cannot publish tasks, touch the stores,
-# or send a control request under another caller's name.
+# touch the key-value buckets, write the object store, read file content
+# through another agent's consumer, use the stream API, or send control
+# requests; the operator's cannot publish tasks, touch the key-value
+# buckets, delete the file store, or send a control request under another
+# caller's name. (File content itself is readable by every agent that knows
+# its hash: see docs/files.md.)
 source "$(dirname "$0")/lib.sh"
 
 O=$T/o
@@ -33,6 +36,23 @@ cli audit list --limit 1 --output json
 expect_rc 0 "audit list under least privilege"
 expect_eq "$(jq -r '.entries[0].record | .action + " by " + .caller' <<<"$OUT")" \
     "exec.run by oasis-cli" "the audit record of exec run"
+
+# Files: the CLI stores the content, each agent fetches it through the one
+# consumer its user may create, and the history and a rollback work.
+mkdir -p "$T/src" "$T/nodes"
+printf 'least privilege\n' >"$T/src/app.conf"
+cli file apply --src "$T/src/app.conf" --dest "$T/nodes/app.conf" -t a1 --mode 0640 --output json
+expect_rc 0 "file apply under least privilege"
+expect_eq "$(state_of a1)" written "file apply on a1"
+expect_eq "$(cat "$T/nodes/app.conf")" "least privilege" "the file a1 wrote"
+printf 'second\n' >"$T/src/app.conf"
+cli file apply --src "$T/src/app.conf" --dest "$T/nodes/app.conf" -t a1
+expect_rc 0 "a second revision under least privilege"
+cli file rollback --source-path "$T/src/app.conf" --revision 1 --dest "$T/nodes/app.conf" -t a1
+expect_rc 0 "file rollback under least privilege"
+expect_eq "$(cat "$T/nodes/app.conf")" "least privilege" "the file after rollback"
+cli file history --source-path "$T/src/app.conf" --output json
+expect_eq "$(jq -r '[.revisions[].revision.number] | join(",")' <<<"$OUT")" 3,2,1 "file history"
 
 # A task queued for an offline agent reaches it through its own consumer.
 stop_agent web.1
@@ -99,7 +119,15 @@ pub \$JS.API.CONSUMER.CREATE.OASIS_TASKS
 pub \$JS.API.CONSUMER.CREATE.OASIS_TASKS.oasis_catchup_$web_hex.oasis.task.web.1
 pub \$JS.API.CONSUMER.DELETE.OASIS_TASKS.oasis_catchup_$web_hex
 pub \$O.oasis_files.C.x
+pub \$O.oasis_files.M.x
 pub \$JS.API.STREAM.CREATE.OBJ_oasis_files
+pub \$JS.API.STREAM.PURGE.OBJ_oasis_files
+pub \$JS.API.CONSUMER.CREATE.OBJ_oasis_files
+pub \$JS.API.CONSUMER.CREATE.OBJ_oasis_files.oasis_fetch_$web_hex.\$O.oasis_files.C.x
+pub \$JS.API.CONSUMER.DELETE.OBJ_oasis_files.oasis_fetch_$web_hex
+pub \$JS.ACK.OBJ_oasis_files.oasis_fetch_$web_hex.1.1.1.0.0.0
+pub \$KV.oasis_file_revisions.x
+pub \$JS.API.DIRECT.GET.KV_oasis_file_revisions.\$KV.oasis_file_revisions.x
 OPS
 # NATS echoes a client's own messages back to it: an agent that could
 # answer what it receives could send itself a "request" with any reply
@@ -158,7 +186,9 @@ pub \$KV.oasis_agent_overrides.a1
 pub \$JS.API.DIRECT.GET.OASIS_TASKS.oasis.task.a1
 pub \$JS.API.STREAM.DELETE.OASIS_TASKS
 pub \$JS.API.CONSUMER.CREATE.OASIS_TASKS
-pub \$O.oasis_files.C.x
+pub \$JS.API.STREAM.DELETE.OBJ_oasis_files
+pub \$KV.oasis_file_revisions.x
+pub \$JS.API.CONSUMER.CREATE.OBJ_oasis_files
 OPS
 # An agent named like an infrastructure identity, once removed, is nobody:
 # NATS falls back from its SAN to its subject, which names no user.

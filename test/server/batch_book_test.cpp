@@ -101,3 +101,35 @@ TEST_CASE("recent batches come newest first and respect the limit", "[batches]")
     CHECK(r[1].batch.batch_id == "b-mid");
     CHECK(book.oldest_open_results_seq() == 7);
 }
+
+TEST_CASE("a file batch says which nodes hold the file, open and once done", "[batches]") {
+    BatchBook book;
+    wire::Batch b = batch("b-f", {"a", "b", "c", "d"});
+    b.kind = "file";
+    b.file = wire::FileWrite{};
+    book.on_record(b);
+    book.on_result("b-f", "a", NodeState::written);
+    book.on_result("b-f", "b", NodeState::unchanged);
+    book.on_result("b-f", "c", NodeState::failed);
+    auto open = book.successes("b-f");
+    REQUIRE(open);
+    CHECK(open->size() == 3);
+    CHECK(open->at("a"));
+    CHECK(open->at("b"));
+    CHECK_FALSE(open->at("c"));
+    CHECK(book.completed().empty());
+
+    book.on_result("b-f", "d", NodeState::timed_out);
+    auto done = book.completed();
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].failed_nodes == std::vector<std::string>{"c", "d"});
+    // A restarted server knows the batch from its done record alone.
+    BatchBook restarted;
+    restarted.on_record(done[0]);
+    auto again = restarted.successes("b-f");
+    REQUIRE(again);
+    CHECK(again->size() == 4);
+    CHECK(again->at("a"));
+    CHECK_FALSE(again->at("d"));
+    CHECK_FALSE(restarted.successes("b-none"));
+}
