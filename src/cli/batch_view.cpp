@@ -52,6 +52,15 @@ void print_result(const wire::TaskResult& r, bool terminal) {
     print_output(r.err, "stderr", "  ! ", terminal);
 }
 
+std::string describe_batch(const wire::Batch& batch) {
+    if (batch.file)
+        return "file " + batch.file->source_path + " r" + std::to_string(batch.file->revision) +
+               " -> " + batch.file->dest;
+    std::string cmd;
+    for (const auto& a : batch.argv) cmd += (cmd.empty() ? "" : " ") + a;
+    return cmd;
+}
+
 std::string summary_of(const std::array<std::size_t, wire::kNodeStateCount>& counts,
                        std::size_t pending) {
     std::string out;

@@ -15,6 +15,10 @@ namespace oasis::cli {
 // output (control characters shown safely when `terminal`).
 void print_result(const wire::TaskResult& r, bool terminal);
 
+// What a batch does, on one line: its command, or for a file batch
+// "file <source path> r<revision> -> <dest>".
+std::string describe_batch(const wire::Batch& batch);
+
 // "3 succeeded, 1 failed, 2 pending", or "no nodes".
 std::string summary_of(const std::array<std::size_t, wire::kNodeStateCount>& counts,
                        std::size_t pending);

@@ -133,11 +133,10 @@ int exec_get(int argc, char** argv, int first) {
     std::size_t finished = known->total - known->pending.size();
     const wire::Batch& b = known->batch;
     if (!ctx->json()) {
-        std::string cmd;
-        for (const auto& a : b.argv) cmd += (cmd.empty() ? "" : " ") + a;
-        std::printf("batch %s  created %s  timeout %d s\n  selector: %s\n  command: %s\n",
+        std::printf("batch %s  created %s  timeout %d s\n  selector: %s\n  %s: %s\n",
                     b.batch_id.c_str(), format_time(b.created_at_ms).c_str(), b.timeout_sec,
-                    ctx->shown(b.selector).c_str(), ctx->shown(cmd).c_str());
+                    ctx->shown(b.selector).c_str(), b.file ? "writes" : "command",
+                    ctx->shown(describe_batch(b)).c_str());
         std::printf("  %s\n", summary_of(known->counts, known->pending.size()).c_str());
     }
     wire::BatchReport report;
@@ -177,8 +176,7 @@ int exec_list(int argc, char** argv, int first) {
     for (const auto& r : reply->batches) {
         std::size_t finished = 0;
         for (auto c : r.counts) finished += c;
-        std::string cmd;
-        for (const auto& a : r.batch.argv) cmd += (cmd.empty() ? "" : " ") + a;
+        std::string cmd = describe_batch(r.batch);
         std::printf("%-16s %-19s %6zu  %-40s %s\n", r.batch.batch_id.c_str(),
                     format_time(r.batch.created_at_ms).c_str(), r.total,
                     summary_of(r.counts, r.total - finished).c_str(), ctx->shown(cmd).c_str());

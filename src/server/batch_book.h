@@ -37,9 +37,10 @@ public:
     // rewritten as done (with final counts filled in).
     std::vector<wire::Batch> completed() const;
 
-    // For each node of a batch with a final state, whether it succeeded;
-    // nullopt for an unknown batch. A done file batch answers from its
-    // record (failed_nodes), an open one from the results seen.
+    // For each node of a file batch with a final state, whether it holds
+    // the file; nullopt for an unknown batch. A done batch answers from its
+    // record (failed_nodes, which only file batches keep), an open one from
+    // the results seen.
     std::optional<std::unordered_map<std::string, bool>> successes(
         std::string_view batch_id) const;
 

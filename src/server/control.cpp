@@ -332,6 +332,7 @@ Result<std::string> ControlService::exec_list(std::string_view payload, wire::Au
     for (auto& b : reply.batches) {
         b.batch.targets.clear();
         b.pending.clear();
+        b.batch.failed_nodes.clear();
         (void)shorten_argv(b.batch.argv, kShown);
         b.batch.selector = wire::shorten(std::move(b.batch.selector), kShown);
     }
