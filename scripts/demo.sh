@@ -72,6 +72,21 @@ step oasis exec run -t \''"db" in groups or labels["env"] == "staging"'\' -- sh 
 "$oasis" exec run -t '"db" in groups or labels["env"] == "staging"' -- sh -c 'echo "$(id -un) on $(hostname)"'
 step oasis exec run -t all --timeout 2 -- sleep 10
 "$oasis" exec run -t all --timeout 2 -- sleep 10 || true
+# Files: the three agents share this machine, so each writes the same path
+# under $work; the second apply of the same bytes is "unchanged".
+mkdir -p "$work/etc"
+printf 'greeting=hello\n' >"$work/app.conf"
+step oasis file apply --src app.conf --dest "$work/etc/app.conf" -t agent-1 --mode 0640
+(cd "$work" && "$oasis" file apply --src app.conf --dest "$work/etc/app.conf" -t agent-1 --mode 0640)
+step oasis file apply --src app.conf --dest "$work/etc/app.conf" -t agent-1 --mode 0640
+(cd "$work" && "$oasis" file apply --src app.conf --dest "$work/etc/app.conf" -t agent-1 --mode 0640)
+printf 'greeting=hi\n' >"$work/app.conf"
+step oasis file apply --src app.conf --dest "$work/etc/app.conf" -t agent-1 --mode 0640
+(cd "$work" && "$oasis" file apply --src app.conf --dest "$work/etc/app.conf" -t agent-1 --mode 0640)
+step oasis file rollback --source-path app.conf --revision 1 --dest "$work/etc/app.conf" -t agent-1
+(cd "$work" && "$oasis" file rollback --source-path app.conf --revision 1 --dest "$work/etc/app.conf" -t agent-1)
+step oasis file history --source-path app.conf
+(cd "$work" && "$oasis" file history --source-path app.conf)
 step oasis exec list
 "$oasis" exec list
 step oasis audit list --limit 5

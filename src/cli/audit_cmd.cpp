@@ -47,6 +47,11 @@ std::string describe(const wire::AuditRecord& r) {
     if (q.groups) parts.push_back("groups: " + (q.groups->empty() ? "-" : join(*q.groups, ",")));
     if (!q.selector.empty()) parts.push_back("-t " + q.selector);
     if (!q.argv.empty()) parts.push_back("-- " + join(q.argv, " "));
+    if (!q.dest.empty()) {
+        std::string file = q.source_path;
+        if (q.revision) file += " r" + std::to_string(q.revision);
+        parts.push_back(file + " -> " + q.dest);
+    }
     if (q.shortened) parts.push_back("(shortened)");
     return join(parts, " ");
 }
