@@ -131,7 +131,7 @@ Result<std::string> ControlService::start_file_batch(wire::FileApplyReply revisi
                                                      int timeout_sec, const Selection& picked,
                                                      wire::AuditRecord& audit) {
     file.revision = revision.revision.number;
-    audit.request.revision = file.revision;
+    if (!audit.request.revision) audit.request.revision = file.revision;  // apply: the one made
     wire::Batch batch;
     batch.batch_id = revision.revision.batches.back();
     batch.kind = "file";
