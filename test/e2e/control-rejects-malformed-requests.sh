@@ -95,6 +95,28 @@ expect_error oasis.ctl.agent.set.e2e-natsc invalid_argument 'is not an agent id'
 send '{"api":1,"selector":"system[\"rack\"] == \"x\""}'
 expect_error oasis.ctl.agent.list.e2e-natsc invalid_argument 'unknown fact "rack"'
 
+apply=oasis.ctl.file.apply.e2e-natsc
+h64=$(printf 'a%.0s' $(seq 64))
+file="\"source_path\":\"/srv/app.conf\",\"sha256\":\"$h64\",\"size\":3"
+send "{\"api\":1,\"selector\":\"all\",\"file\":{$file,\"dest\":\"/tmp/x\"}}"
+expect_error $apply not_found "is not in the file store"
+send "{\"api\":1,\"selector\":\"all\",\"file\":{$file,\"dest\":\"tmp/x\"}}"
+expect_error $apply invalid_argument 'field "file.dest"'
+send "{\"api\":1,\"selector\":\"all\",\"file\":{$file,\"dest\":\"/tmp/x\",\"mode\":4096}}"
+expect_error $apply invalid_argument 'field "file.mode"'
+send "{\"api\":1,\"selector\":\"all\",\"file\":{$file,\"dest\":\"/tmp/x\",\"owner\":\"root\"}}"
+expect_error $apply invalid_argument 'field "file.owner"'
+send "{\"api\":1,\"selector\":\"all\",\"file\":{\"source_path\":\"/a\",\"sha256\":\"../../etc\",\"size\":3,\"dest\":\"/tmp/x\"}}"
+expect_error $apply invalid_argument 'field "file.sha256"'
+send '{"api":1,"selector":"all"}'
+expect_error $apply invalid_argument 'field "file": is required'
+send '{"api":1,"selector":"all","source_path":"/srv/app.conf","revision":1,"dest":"/tmp/x"}'
+expect_error oasis.ctl.file.rollback.e2e-natsc not_found "no revisions of /srv/app.conf"
+send '{"api":1,"source_path":"srv/app.conf"}'
+expect_error oasis.ctl.file.history.e2e-natsc invalid_argument "must be an absolute path"
+send '{"api":1}'
+expect_error oasis.ctl.file.clear.e2e-natsc invalid_argument "must confirm it"
+
 natsc requests requests 10 >replies
 expect_eq "$(wc -l <replies)" "$cases" "replies to $cases requests"
 i=0
