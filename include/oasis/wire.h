@@ -139,7 +139,7 @@ struct FileWrite {
     std::string sha256;  // 64 lower-case hex digits
     std::uint64_t size = 0;
     std::string dest;  // absolute (check_destination)
-    std::optional<unsigned> mode;
+    std::optional<unsigned> mode;  // on the wire as four octal digits, "0644"
     std::string owner;  // "user:group" as parse_owner reads it; empty: keep
 };
 // "sha256-<hex>": content stored once, whatever path it came from.

@@ -15,7 +15,7 @@ void write_revision(JsonWriter& w, const FileRevision& v) {
     w.field("sha256", v.sha256);
     w.field("size", v.size);
     w.field("dest", v.dest);
-    if (v.mode) w.field("mode", static_cast<std::uint64_t>(*v.mode));
+    if (v.mode) w.field("mode", format_mode(*v.mode));
     if (!v.owner.empty()) w.field("owner", v.owner);
     w.field("time_ms", v.time_ms);
     w.field("caller", v.caller);
@@ -30,7 +30,7 @@ FileRevision read_revision(ObjectReader& r) {
     v.sha256 = r.str("sha256", true, 64);
     v.size = static_cast<std::uint64_t>(r.int64("size", true, 0, kMaxTime));
     v.dest = r.str("dest", true, 4096);
-    if (r.has("mode")) v.mode = static_cast<unsigned>(r.int64("mode", true, 0, 07777));
+    v.mode = read_mode(r);
     v.owner = r.str("owner", false, 80);
     v.time_ms = r.int64("time_ms", false, 0, kMaxTime);
     v.caller = r.str("caller", false, 256);

@@ -4,6 +4,8 @@
 
 #include "wire_json.h"
 
+#include "oasis/file_spec.h"
+
 #include "oasis/json.h"
 
 #include <sodium.h>
@@ -118,7 +120,7 @@ void write_file_write(JsonWriter& w, const FileWrite& v) {
     w.field("sha256", v.sha256);
     w.field("size", v.size);
     w.field("dest", v.dest);
-    if (v.mode) w.field("mode", static_cast<std::uint64_t>(*v.mode));
+    if (v.mode) w.field("mode", format_mode(*v.mode));
     if (!v.owner.empty()) w.field("owner", v.owner);
     w.end_object();
 }

@@ -121,6 +121,18 @@ Status check_argv(const std::vector<std::string>& argv) {
 
 }  // namespace
 
+std::optional<unsigned> read_mode(ObjectReader& r) {
+    if (!r.has("mode")) return std::nullopt;
+    std::string text = r.str("mode", true, 16);
+    if (r.failed()) return std::nullopt;
+    auto mode = parse_mode(text);
+    if (!mode.ok()) {
+        r.fail("mode", "is not an octal mode such as \"0644\"");
+        return std::nullopt;
+    }
+    return *mode;
+}
+
 // Every field checked as the CLI checks the flags it came from.
 std::optional<FileWrite> read_file_write(ObjectReader& parent, bool required) {
     auto r = parent.object("file", required);
@@ -131,7 +143,7 @@ std::optional<FileWrite> read_file_write(ObjectReader& parent, bool required) {
     v.sha256 = r->str("sha256", true, 64);
     v.size = static_cast<std::uint64_t>(r->int64("size", true, 0, kMaxTime));
     v.dest = r->str("dest", true, 4096);
-    if (r->has("mode")) v.mode = static_cast<unsigned>(r->int64("mode", true, 0, 07777));
+    v.mode = read_mode(*r);
     v.owner = r->str("owner", false, 80);
     if (r->failed()) return v;
     if (!is_sha256_hex(v.sha256)) r->fail("sha256", "is not 64 lower-case hex digits");

@@ -25,6 +25,8 @@ void write_batch(JsonWriter& w, const Batch& v);
 void write_file_write(JsonWriter& w, const FileWrite& v);
 
 Batch read_batch(ObjectReader& r);
+// "mode": "0644" (format_mode; any form parse_mode takes), when present.
+std::optional<unsigned> read_mode(ObjectReader& r);
 // The "file" object of `parent`; nullopt when absent (a problem recorded
 // when required).
 std::optional<FileWrite> read_file_write(ObjectReader& parent, bool required);

@@ -39,7 +39,7 @@ cli exec run -t agent-1,agent-2 --output json -- sh -c 'test "$OASIS__AGENT_ID" 
 expect_rc 1 "a batch where one node fails"
 expect_eq "$(state_of agent-1),$(state_of agent-2)" failed,succeeded "states"
 expect_eq "$(jq -c .report.counts <<<"$OUT")" \
-    '{"succeeded":1,"failed":1,"timed_out":0,"cancelled":0,"unreachable":0,"refused":0}' "counts"
+    '{"succeeded":1,"failed":1,"timed_out":0,"cancelled":0,"unreachable":0,"refused":0,"written":0,"unchanged":0}' "counts"
 
 # exec get tells the same story, with the same exit code.
 batch=$(jq -r .report.batch.batch_id <<<"$OUT")
