@@ -28,7 +28,7 @@ Result<FileTarget> target_of(const wire::FileWrite& file) {
 }  // namespace
 
 wire::TaskResult run_file_task(Bus& bus, const wire::Task& task,
-                               const std::function<bool()>& cancelled) {
+                               const StopReason& stop) {
     using namespace std::chrono;
     const auto started = system_clock::now();
     const auto clock = steady_clock::now();
@@ -41,14 +41,12 @@ wire::TaskResult run_file_task(Bus& bus, const wire::Task& task,
     ObjectStoreOptions options;
     options.reader_name = wire::file_fetch_consumer(task.agent_id);
     ObjectStore store(bus, options);
-    bool stopped = false;
+    std::string stopped;
     auto fetch = [&](const ContentSink& sink) -> Status {
         auto got = store.get(wire::kFileBucket, wire::file_object_name(task.file.sha256),
                              [&](std::string_view bytes) -> Status {
-                                 if (cancelled()) {
-                                     stopped = true;
-                                     return error(Code::conflict, "cancelled by operator");
-                                 }
+                                 if (stopped = stop(); !stopped.empty())
+                                     return error(Code::conflict, stopped);
                                  return sink(bytes);
                              });
         return got.status();
@@ -60,9 +58,10 @@ wire::TaskResult run_file_task(Bus& bus, const wire::Task& task,
         result.state = *outcome == WriteOutcome::written ? wire::NodeState::written
                                                          : wire::NodeState::unchanged;
     } else {
-        result.state = stopped ? wire::NodeState::cancelled : wire::NodeState::failed;
-        result.error = stopped ? "cancelled by operator; " + task.file.dest + " was left as it was"
-                               : outcome.status().message();
+        bool cancelled = !stopped.empty();
+        result.state = cancelled ? wire::NodeState::cancelled : wire::NodeState::failed;
+        result.error = cancelled ? stopped + "; " + task.file.dest + " was left as it was"
+                                 : outcome.status().message();
     }
     result.duration_ms = duration_cast<milliseconds>(steady_clock::now() - clock).count();
     return result;

@@ -9,13 +9,17 @@
 
 namespace oasis::agent {
 
+// Why a transfer should stop ("cancelled by operator", "the agent is
+// stopping"), asked before each chunk; empty to go on.
+using StopReason = std::function<std::string()>;
+
 // Carries out `task` (kind file) and returns its result: written,
 // unchanged, or failed with the reason (an unknown owner, a destination
 // Oasis refuses, content missing from the store, ...), or cancelled when
-// `cancelled` turns true during the transfer (nothing is then written).
+// `stop` gives a reason during the transfer (nothing is then written).
 // Reads chunks through the consumer wire::file_fetch_consumer(agent id),
 // so calls for one agent must not overlap.
 wire::TaskResult run_file_task(Bus& bus, const wire::Task& task,
-                               const std::function<bool()>& cancelled);
+                               const StopReason& stop);
 
 }  // namespace oasis::agent

@@ -1,0 +1,26 @@
+// Checks an agent makes before it takes tasks.
+#pragma once
+
+#include "oasis/bus.h"
+#include "oasis/config.h"
+#include "oasis/signing.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace oasis::agent {
+
+// Makes sure no other agent process answers to this id (a second agent
+// with the same id would run every task twice: two clones of one machine
+// image, say), then answers to it itself. Null, after logging why, when
+// the id is taken.
+std::unique_ptr<Subscription> claim_identity(Bus& bus, const std::string& agent_id);
+
+// Loads the server's public key, which every task must be signed with,
+// into `verifier` (left empty, after one warning, for a setup without
+// one). False, after logging why, when a configured key cannot be used or
+// TLS is set up without a key.
+bool load_verifier(const Config& config, std::optional<TaskVerifier>& verifier);
+
+}  // namespace oasis::agent
