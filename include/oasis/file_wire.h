@@ -104,6 +104,12 @@ struct FileHistoryReply {
     std::size_t older_omitted = 0;
 };
 
+// file.check's answer to a FileApplyRequest: how many nodes it would reach.
+struct FileCheckReply {
+    std::size_t targets = 0;
+    std::size_t offline = 0;
+};
+
 struct FileClearRequest {
     bool confirm = false;  // must be true: the CLI asked, or got --yes
 };
@@ -118,6 +124,7 @@ std::string encode(const FileRollbackRequest& v);
 std::string encode(const FileApplyReply& v);
 std::string encode(const FileHistoryRequest& v);
 std::string encode(const FileHistoryReply& v);
+std::string encode(const FileCheckReply& v);
 std::string encode(const FileClearRequest& v);
 std::string encode(const FileClearReply& v);
 
@@ -127,6 +134,7 @@ Result<FileRollbackRequest> decode_file_rollback_request(std::string_view json);
 Result<FileApplyReply> decode_file_apply_reply(std::string_view json);
 Result<FileHistoryRequest> decode_file_history_request(std::string_view json);
 Result<FileHistoryReply> decode_file_history_reply(std::string_view json);
+Result<FileCheckReply> decode_file_check_reply(std::string_view json);
 Result<FileClearRequest> decode_file_clear_request(std::string_view json);
 Result<FileClearReply> decode_file_clear_reply(std::string_view json);
 

@@ -289,6 +289,15 @@ int file_apply(int argc, char** argv, int first) {
     if (req.file.source_path.size() > wire::kMaxSourcePathBytes)
         return Context::usage_error("--src: the path is longer than 4096 bytes");
 
+    // The server checks the request (the selector above all) before the
+    // upload; the content's hash is not known yet, so a stand-in is sent.
+    wire::FileApplyRequest check = req;
+    check.file.sha256 = std::string(64, '0');
+    auto checked = ctx->call("file", "check", wire::encode(check), exit);
+    if (!checked) return exit;
+    if (auto reply = wire::decode_file_check_reply(*checked); !reply.ok())
+        return Context::fail(reply.status());
+
     auto hex = store_content(*ctx, src, source);
     if (!hex.ok()) return hex.status().message().empty() ? kUnavailable : Context::fail(hex.status());
     req.file.sha256 = *hex;

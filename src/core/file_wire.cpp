@@ -218,6 +218,23 @@ Result<FileHistoryReply> decode_file_history_reply(std::string_view json) {
     });
 }
 
+std::string encode(const FileCheckReply& v) {
+    JsonWriter w;
+    begin(w);
+    w.field("targets", static_cast<std::uint64_t>(v.targets));
+    w.field("offline", static_cast<std::uint64_t>(v.offline));
+    return w.end_object().take();
+}
+
+Result<FileCheckReply> decode_file_check_reply(std::string_view json) {
+    return decode_with<FileCheckReply>(json, [](ObjectReader& r) {
+        FileCheckReply v;
+        v.targets = static_cast<std::size_t>(r.int64("targets", true, 0, kMaxTime));
+        v.offline = static_cast<std::size_t>(r.int64("offline", false, 0, kMaxTime));
+        return v;
+    });
+}
+
 std::string encode(const FileClearRequest& v) {
     JsonWriter w;
     begin(w);

@@ -52,6 +52,7 @@ std::span<const ControlService::Verb> ControlService::verbs() {
         {"exec.get", &ControlService::exec_get, false},
         {"exec.list", &ControlService::exec_list, false},
         {"exec.cancel", &ControlService::exec_cancel, true},
+        {"file.check", &ControlService::file_check, false},
         {"file.apply", &ControlService::file_apply, true},
         {"file.rollback", &ControlService::file_rollback, true},
         {"file.history", &ControlService::file_history, false},

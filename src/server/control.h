@@ -94,6 +94,9 @@ private:
     Result<std::string> audit_list(std::string_view payload, wire::AuditRecord&);
 
     Result<std::string> file_apply(std::string_view payload, wire::AuditRecord& audit);
+    // A file.apply request checked, selector included, before the CLI
+    // stores its content: a typo costs no upload. Changes nothing.
+    Result<std::string> file_check(std::string_view payload, wire::AuditRecord& audit);
     Result<std::string> file_rollback(std::string_view payload, wire::AuditRecord& audit);
     Result<std::string> file_history(std::string_view payload, wire::AuditRecord&);
     Result<std::string> file_clear(std::string_view payload, wire::AuditRecord& audit);

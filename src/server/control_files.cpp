@@ -179,6 +179,17 @@ Result<std::string> ControlService::file_apply(std::string_view payload,
                             *picked, audit);
 }
 
+Result<std::string> ControlService::file_check(std::string_view payload,
+                                               wire::AuditRecord& audit) {
+    auto req = wire::decode_file_apply_request(payload);
+    if (!req.ok()) return req.status();
+    if (!req->batch_id.empty()) OASIS_RETURN_IF_ERROR(check_new_batch_id(req->batch_id));
+    auto picked = pick(req->selector, audit, "nothing was stored");
+    if (!picked.ok()) return picked.status();
+    return wire::encode(wire::FileCheckReply{picked->online.size() + picked->offline.size(),
+                                             picked->offline.size()});
+}
+
 Result<std::string> ControlService::file_rollback(std::string_view payload,
                                                   wire::AuditRecord& audit) {
     auto req = wire::decode_file_rollback_request(payload);

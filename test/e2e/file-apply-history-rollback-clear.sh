@@ -59,6 +59,19 @@ cli file rollback --source-path "$SRC" --revision 9 --dest "$DEST" -t agent-1
 expect_rc 4 "rollback to a revision that does not exist"
 expect_contains "$ERR" "no revision 9" "rollback error"
 
+# A selector that matches nothing is refused before the upload: nothing is
+# stored and no revision made.
+stored=$(stream_msgs OBJ_oasis_files)
+head -c 300000 /dev/urandom >"$T/src/big.bin"
+cli file apply --src "$T/src/big.bin" --dest "$T/node/big.bin" -t 'labels["role"] == "none"'
+expect_rc 4 "apply to a selector matching nothing"
+expect_contains "$ERR" "selector matched no nodes" "apply to a selector matching nothing"
+expect_eq "$(stream_msgs OBJ_oasis_files)" "$stored" "objects stored for a selector matching nothing"
+cli file apply --src "$T/src/big.bin" --dest "$T/node/big.bin" -t no-such-agent
+expect_rc 4 "apply to an unknown agent"
+cli file history --source-path "$T/src/big.bin"
+expect_rc 4 "history of a file never applied"
+
 # File batches are batches.
 cli exec list --output json
 expect_contains "$(jq -r '[.batches[].batch.kind] | join(",")' <<<"$OUT")" file "exec list kind"
