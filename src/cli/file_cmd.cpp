@@ -224,6 +224,25 @@ void add_batch_options(cxxopts::Options& options) {
          cxxopts::value<std::string>()->default_value("600"));
 }
 
+// Adds --dest, -t, --timeout and the common flags to `options`, parses,
+// and checks that the flags given once are. Null (with `exit` set) when
+// the command should end at once.
+std::unique_ptr<Context> parse_batch_command(cxxopts::Options& options, int argc, char** argv,
+                                             int first,
+                                             std::initializer_list<const char*> required,
+                                             std::initializer_list<const char*> optional,
+                                             int& exit) {
+    add_batch_options(options);
+    Context::add_common_options(options);
+    auto ctx = Context::parse(options, argc, argv, first, exit);
+    if (!ctx) return nullptr;
+    if (auto bad = require_once(*ctx, required, optional)) {
+        exit = *bad;
+        return nullptr;
+    }
+    return ctx;
+}
+
 // --dest, -t and --timeout, checked; a usage error sets `exit`.
 bool read_batch_options(const Context& ctx, std::string& dest, std::string& selector,
                         int& timeout, int& exit) {
@@ -261,13 +280,10 @@ int file_apply(int argc, char** argv, int first) {
                   "file's, else the agent's user)", cxxopts::value<std::string>())
         ("mode", "octal: 644, 0644, 0o644, 2755 (default: an existing file's, else 0644)",
          cxxopts::value<std::string>());
-    add_batch_options(options);
-    Context::add_common_options(options);
     int exit = kOk;
-    auto ctx = Context::parse(options, argc, argv, first, exit);
+    auto ctx = parse_batch_command(options, argc, argv, first, {"src", "dest", "target"},
+                                   {"owner", "mode", "timeout"}, exit);
     if (!ctx) return exit;
-    if (auto bad = require_once(*ctx, {"src", "dest", "target"}, {"owner", "mode", "timeout"}))
-        return *bad;
 
     wire::FileApplyRequest req;
     req.batch_id = wire::new_batch_id();
@@ -316,13 +332,11 @@ int file_rollback(int argc, char** argv, int first) {
          cxxopts::value<std::string>())
         ("revision", "the revision to write again (see `oasis file history`)",
          cxxopts::value<std::string>());
-    add_batch_options(options);
-    Context::add_common_options(options);
     int exit = kOk;
-    auto ctx = Context::parse(options, argc, argv, first, exit);
+    auto ctx = parse_batch_command(options, argc, argv, first,
+                                   {"source-path", "revision", "dest", "target"}, {"timeout"},
+                                   exit);
     if (!ctx) return exit;
-    if (auto bad = require_once(*ctx, {"source-path", "revision", "dest", "target"}, {"timeout"}))
-        return *bad;
 
     wire::FileRollbackRequest req;
     req.batch_id = wire::new_batch_id();

@@ -139,10 +139,7 @@ Result<FileRollbackRequest> decode_file_rollback_request(std::string_view json) 
 std::string encode(const FileApplyReply& v) {
     JsonWriter w;
     begin(w);
-    w.key("batch").begin_object();
-    write_batch(w, v.batch);
-    w.end_object();
-    write_strings(w, "offline", v.offline);
+    write_started(w, v.batch, v.offline);
     w.key("revision");
     write_revision(w, v.revision);
     w.field("new_revision", v.new_revision);

@@ -425,13 +425,17 @@ std::string encode(const ExecRunRequest& v) {
     return w.end_object().take();
 }
 
+void write_started(JsonWriter& w, const Batch& batch, const std::vector<std::string>& offline) {
+    w.key("batch").begin_object();
+    write_batch(w, batch);
+    w.end_object();
+    write_strings(w, "offline", offline);
+}
+
 std::string encode(const ExecRunReply& v) {
     JsonWriter w;
     begin(w);
-    w.key("batch").begin_object();
-    write_batch(w, v.batch);
-    w.end_object();
-    write_strings(w, "offline", v.offline);
+    write_started(w, v.batch, v.offline);
     return w.end_object().take();
 }
 

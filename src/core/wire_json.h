@@ -21,6 +21,9 @@ void write_strings(JsonWriter& w, std::string_view key, const std::vector<std::s
 void write_map(JsonWriter& w, std::string_view key, const StringMap& map);
 // The fields of a batch, into an open object.
 void write_batch(JsonWriter& w, const Batch& v);
+// "batch": {...} and "offline": [...], the reply to a request that
+// started a batch, into an open object.
+void write_started(JsonWriter& w, const Batch& batch, const std::vector<std::string>& offline);
 // "file": {...}, into an open object.
 void write_file_write(JsonWriter& w, const FileWrite& v);
 

@@ -51,12 +51,18 @@ wire::AuditRequest summarize(const wire::ExecRunRequest& req) {
 
 // The paths are kept whole (at most 4 KiB each, checked by the decoders):
 // a record must say exactly which file changed.
-wire::AuditRequest summarize(const wire::FileApplyRequest& req) {
+template <typename Request>
+wire::AuditRequest summarize_file_batch(const Request& req) {
     wire::AuditRequest s;
     s.batch_id = req.batch_id;
     s.selector = wire::shorten(req.selector, kAuditTextBytes);
     s.shortened = s.selector.size() != req.selector.size();
     s.timeout_sec = req.timeout_sec;
+    return s;
+}
+
+wire::AuditRequest summarize(const wire::FileApplyRequest& req) {
+    wire::AuditRequest s = summarize_file_batch(req);
     s.source_path = req.file.source_path;
     s.dest = req.file.dest;
     s.sha256 = req.file.sha256;
@@ -64,11 +70,7 @@ wire::AuditRequest summarize(const wire::FileApplyRequest& req) {
 }
 
 wire::AuditRequest summarize(const wire::FileRollbackRequest& req) {
-    wire::AuditRequest s;
-    s.batch_id = req.batch_id;
-    s.selector = wire::shorten(req.selector, kAuditTextBytes);
-    s.shortened = s.selector.size() != req.selector.size();
-    s.timeout_sec = req.timeout_sec;
+    wire::AuditRequest s = summarize_file_batch(req);
     s.source_path = req.source_path;
     s.dest = req.dest;
     s.revision = req.revision;
