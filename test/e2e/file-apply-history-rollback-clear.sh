@@ -44,6 +44,19 @@ expect_eq "$(jq -r '.revisions[0].applied | join(",")' <<<"$OUT")" agent-1 "revi
 cli file history --source-path "$SRC"
 expect_contains "$OUT" "0600" "history shows the mode as four octal digits"
 
+# A restarted server knows which nodes hold each revision from the done
+# batch records alone (its book no longer has per-node results).
+done_batches() {
+    [ "$("$OASIS_BIN" exec list --output json | jq '[.batches[] | select(.batch.done)] | length')" \
+        -ge 3 ]
+}
+wait_until 10 "the file batches to be recorded done" done_batches
+kill_server
+start_server
+cli file history --source-path "$SRC" --output json
+expect_eq "$(jq -r '[.revisions[] | (.applied | join("+"))] | join(",")' <<<"$OUT")" \
+    "agent-1,agent-1+agent-2" "nodes holding each revision after a server restart"
+
 # A relative --source-path names the same path from the same directory.
 OUT=$(cd "$T/src" && "$OASIS_BIN" file history --source-path ./app.conf --output json)
 expect_eq "$(jq -r '.revisions | length' <<<"$OUT")" 2 "relative source path"
