@@ -27,8 +27,7 @@ Result<FileTarget> target_of(const wire::FileWrite& file) {
 
 }  // namespace
 
-wire::TaskResult run_file_task(Bus& bus, const wire::Task& task,
-                               const StopReason& stop) {
+wire::TaskResult run_file_task(Bus& bus, const wire::Task& task, const StopReason& stop) {
     using namespace std::chrono;
     const auto started = system_clock::now();
     const auto clock = steady_clock::now();

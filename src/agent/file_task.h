@@ -19,7 +19,6 @@ using StopReason = std::function<std::string()>;
 // `stop` gives a reason during the transfer (nothing is then written).
 // Reads chunks through the consumer wire::file_fetch_consumer(agent id),
 // so calls for one agent must not overlap.
-wire::TaskResult run_file_task(Bus& bus, const wire::Task& task,
-                               const StopReason& stop);
+wire::TaskResult run_file_task(Bus& bus, const wire::Task& task, const StopReason& stop);
 
 }  // namespace oasis::agent

@@ -63,14 +63,14 @@ bool load_verifier(const Config& config, std::optional<TaskVerifier>& verifier) 
     // An agent set up with certificates is set up for a real fleet: it
     // fails closed rather than run tasks nobody signed.
     if (!verifier && !config.tls.certs_dir.empty()) {
-        log::error("agent", "task_public_key.missing",
-                   {{"agent_id", config.agent.id},
-                    {"error",
-                     "TLS is set up ([tls] certs_dir) but there is no task public key at " +
-                         config.security.task_public_key +
-                         ": copy task-signing.pub from the bundle `oasis system "
-                         "issue-agent-cert` made, or set [security] task_public_key; an "
-                         "agent with certificates runs only signed tasks"}});
+        log::error(
+            "agent", "task_public_key.missing",
+            {{"agent_id", config.agent.id},
+             {"error", "TLS is set up ([tls] certs_dir) but there is no task public key at " +
+                           config.security.task_public_key +
+                           ": copy task-signing.pub from the bundle `oasis system "
+                           "issue-agent-cert` made, or set [security] task_public_key; an "
+                           "agent with certificates runs only signed tasks"}});
         return false;
     }
     if (verifier) {

@@ -84,7 +84,8 @@ bool is_sha256_hex(std::string_view text) {
 
 Result<std::string> object_digest_to_hex(std::string_view digest) {
     if (digest.substr(0, kObjectDigestPrefix.size()) != kObjectDigestPrefix)
-        return error(Code::invalid_argument, "not a SHA-256 digest: " + std::string(digest.substr(0, 80)));
+        return error(Code::invalid_argument,
+                     "not a SHA-256 digest: " + std::string(digest.substr(0, 80)));
     digest.remove_prefix(kObjectDigestPrefix.size());
     unsigned char md[64];
     std::size_t len = 0;
@@ -92,7 +93,8 @@ Result<std::string> object_digest_to_hex(std::string_view digest) {
     if (sodium_base642bin(md, sizeof md, b64.data(), b64.size(), "=", &len, nullptr,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         len != 32)
-        return error(Code::invalid_argument, "not a SHA-256 digest: " + std::string(digest.substr(0, 80)));
+        return error(Code::invalid_argument,
+                     "not a SHA-256 digest: " + std::string(digest.substr(0, 80)));
     std::string out;
     for (std::size_t i = 0; i < len; ++i) {
         out += kHex[md[i] >> 4];

@@ -127,8 +127,8 @@ Result<wire::FileApplyReply> ControlService::record_revision(const std::string& 
 
 Result<std::string> ControlService::start_file_batch(wire::FileApplyReply revision,
                                                      wire::FileWrite file,
-                                                     const std::string& selector,
-                                                     int timeout_sec, const Selection& picked,
+                                                     const std::string& selector, int timeout_sec,
+                                                     const Selection& picked,
                                                      wire::AuditRecord& audit) {
     file.revision = revision.revision.number;
     if (!audit.request.revision) audit.request.revision = file.revision;  // apply: the one made
@@ -154,8 +154,7 @@ Result<std::string> ControlService::start_file_batch(wire::FileApplyReply revisi
     return wire::encode(revision);
 }
 
-Result<std::string> ControlService::file_apply(std::string_view payload,
-                                               wire::AuditRecord& audit) {
+Result<std::string> ControlService::file_apply(std::string_view payload, wire::AuditRecord& audit) {
     auto req = wire::decode_file_apply_request(payload);
     if (!req.ok()) return req.status();
     audit.request = summarize(*req);
@@ -179,8 +178,7 @@ Result<std::string> ControlService::file_apply(std::string_view payload,
                             *picked, audit);
 }
 
-Result<std::string> ControlService::file_check(std::string_view payload,
-                                               wire::AuditRecord& audit) {
+Result<std::string> ControlService::file_check(std::string_view payload, wire::AuditRecord& audit) {
     auto req = wire::decode_file_apply_request(payload);
     if (!req.ok()) return req.status();
     if (!req->batch_id.empty()) OASIS_RETURN_IF_ERROR(check_new_batch_id(req->batch_id));
@@ -201,8 +199,8 @@ Result<std::string> ControlService::file_rollback(std::string_view payload,
     auto stored = bus_.get_last(history_stream(), history_subject(req->source_path));
     if (!stored.ok()) {
         if (stored.status().code() == Code::not_found)
-            return error(Code::not_found, "no revisions of " + req->source_path +
-                                              " (see `oasis file history`)");
+            return error(Code::not_found,
+                         "no revisions of " + req->source_path + " (see `oasis file history`)");
         return stored.status().with_context("read the history of " + req->source_path);
     }
     auto history = wire::decode_file_history(stored->data);
@@ -267,8 +265,8 @@ Result<std::string> ControlService::file_history(std::string_view payload, wire:
         }
         auto view = view_of(*it, outcomes, pending);
         // Oldest revisions are left out when the reply would not fit.
-        std::size_t one = 512 + (view.applied.size() + view.failed.size()) * 80 +
-                          it->dest.size() + it->batches.size() * 20;
+        std::size_t one = 512 + (view.applied.size() + view.failed.size()) * 80 + it->dest.size() +
+                          it->batches.size() * 20;
         if (!reply.revisions.empty() && size + one > budget) {
             reply.older_omitted = static_cast<std::size_t>(history->revisions.rend() - it);
             break;
@@ -279,8 +277,7 @@ Result<std::string> ControlService::file_history(std::string_view payload, wire:
     return wire::encode(reply);
 }
 
-Result<std::string> ControlService::file_clear(std::string_view payload,
-                                               wire::AuditRecord& audit) {
+Result<std::string> ControlService::file_clear(std::string_view payload, wire::AuditRecord& audit) {
     auto req = wire::decode_file_clear_request(payload);
     if (!req.ok()) return req.status();
     if (!req->confirm)
@@ -289,15 +286,14 @@ Result<std::string> ControlService::file_clear(std::string_view payload,
                      "confirm it (`oasis file clear` asks, or takes --yes)");
     ObjectStore store(bus_);
     wire::FileClearReply reply;
-    if (auto objects = store.list(wire::kFileBucket); objects.ok())
-        reply.objects = objects->size();
+    if (auto objects = store.list(wire::kFileBucket); objects.ok()) reply.objects = objects->size();
     if (auto histories = bus_.stream_state(history_stream()); histories.ok())
         reply.histories = static_cast<std::size_t>(histories->msgs);
 
     // Deleting the streams drops everything at once; the empty ones are made
     // again so that the next apply finds them.
-    OASIS_RETURN_IF_ERROR(bus_.delete_stream(object_stream(wire::kFileBucket))
-                              .with_context("delete the file store"));
+    OASIS_RETURN_IF_ERROR(
+        bus_.delete_stream(object_stream(wire::kFileBucket)).with_context("delete the file store"));
     OASIS_RETURN_IF_ERROR(
         bus_.delete_stream(history_stream()).with_context("delete the file histories"));
     OASIS_RETURN_IF_ERROR(store.ensure_bucket(wire::kFileBucket));

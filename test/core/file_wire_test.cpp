@@ -110,8 +110,9 @@ TEST_CASE("malformed and hostile file requests are refused naming the field", "[
                     R"({"api":1,"selector":"all","source_path":"/a","revision":0,"dest":"/b"})")
                     .ok());
     CHECK_FALSE(wire::decode_file_history_request(R"({"api":1,"source_path":"a"})").ok());
-    CHECK_FALSE(wire::decode_file_history(R"({"api":1,"source_path":"/a","revisions":[{"number":1}]})")
-                    .ok());
+    CHECK_FALSE(
+        wire::decode_file_history(R"({"api":1,"source_path":"/a","revisions":[{"number":1}]})")
+            .ok());
 }
 
 TEST_CASE("a clear must be confirmed on the wire too", "[file_wire]") {
@@ -144,9 +145,10 @@ TEST_CASE("a file task and a file batch carry their file", "[file_wire]") {
     CHECK(back->file.dest == "/etc/app.conf");
     CHECK(back->file.mode == 02755u);
     // A file task without its file is refused, not run with empty fields.
-    CHECK_FALSE(wire::decode_task(R"({"api":1,"task_id":"x","kind":"file","batch_id":"b-0123456789ab",)"
-                                  R"("agent_id":"n1","created_at_ms":1,"start_by_ms":2})")
-                    .ok());
+    CHECK_FALSE(
+        wire::decode_task(R"({"api":1,"task_id":"x","kind":"file","batch_id":"b-0123456789ab",)"
+                          R"("agent_id":"n1","created_at_ms":1,"start_by_ms":2})")
+            .ok());
 
     wire::Batch b;
     b.batch_id = "b-0123456789ab";

@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <unistd.h>
+#include <cstdio>
 
 using namespace oasis;
 
