@@ -51,7 +51,7 @@ bench_setup() {
     trap 'exit 130' INT TERM
     mkdir -p "$BENCH_TMP/bin"
     local f
-    for f in src/oasis bench/oasis-fleet-sim bench/nats_floor; do
+    for f in src/oasis bench/oasis-fleet-sim bench/nats_floor bench/object_store_bench; do
         [[ -x $build/$f ]] && cp "$build/$f" "$BENCH_TMP/bin/"
     done
     : >"$BENCH_TMP/empty.toml"

@@ -11,8 +11,13 @@
 //              evenly over one interval (a steady trickle, not a burst);
 //   task       wire::Task on oasis.task.<id>. An exec task is answered at
 //              once with a succeeded result, or with --real-exec after its
-//              argv ran through agent::Execution. A task past its start
-//              deadline is refused; a cancel stops a running command;
+//              argv ran through agent::Execution. A file task's object is
+//              fetched as the agent fetches it (ObjectStore::get through the
+//              agent's fetch consumer, digest checked) on one of
+//              --file-workers threads, then dropped instead of written, and
+//              answered written (failed if the fetch failed). A task past
+//              its start deadline is refused; a cancel stops a running
+//              command (not a fetch);
 //   result     wire::TaskResult, a JetStream-acked publish to
 //              oasis.result.<batch>.<id> in which the first writer wins
 //              (unless --results batch; see result_sender.h).
@@ -20,8 +25,9 @@
 // What a real agent does and the simulator does not: it keeps a task
 // journal (here a task delivered twice would run twice) and reads its task
 // subject back from the stream after a (re)connect (here tasks queued while
-// the simulator was down are never picked up). Facts are synthetic and
-// never change.
+// the simulator was down are never picked up); and it writes a file
+// task's content to disk (temp file, fsync, rename). Facts are synthetic
+// and never change.
 //
 // Agents are spread over --connections NATS connections; --delivery and
 // --results choose how tasks come in and results go out (sim_fleet.h).
@@ -77,6 +83,7 @@ const char* check_options(const SimOptions& o) {
     if (o.heartbeat_sec < 1 || o.heartbeat_sec > 3600) return "--heartbeat-sec must be 1 to 3600";
     if (o.publishers < 1 || o.publishers > 1024) return "--publishers must be 1 to 1024";
     if (o.exec_workers < 1 || o.exec_workers > 256) return "--exec-workers must be 1 to 256";
+    if (o.file_workers < 0 || o.file_workers > 1024) return "--file-workers must be 0 to 1024";
     if (o.duration_sec < 1) return "--duration-sec must be at least 1";
     if (!is_valid_agent_id(o.prefix + "00000")) return "--prefix makes invalid agent ids";
     if (o.delivery == Delivery::shared && o.results == ResultMode::inline_sync)
@@ -110,6 +117,9 @@ bool parse_options(int argc, char** argv, SimOptions& o, int& exit_code) {
          cxxopts::value<bool>(o.real_exec))
         ("exec-workers", "commands run at once with --real-exec",
          cxxopts::value<int>(o.exec_workers))
+        ("file-workers", "threads fetching file tasks' objects (default one per agent, "
+                         "at most 256)",
+         cxxopts::value<int>(o.file_workers))
         ("duration-sec", "stop by itself after this long", cxxopts::value<int>(o.duration_sec))
         ("trace", "print when each batch's tasks arrived and results were stored",
          cxxopts::value<bool>(o.trace))

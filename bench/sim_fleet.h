@@ -48,6 +48,9 @@ struct SimOptions {
     int publishers = 64;  // threads of ResultMode::pool (see docs/benchmarks.md)
     bool real_exec = false;
     int exec_workers = 8;
+    // Threads fetching file tasks' objects; 0: one per agent, at most 256
+    // (every agent of a real fleet fetches at once).
+    int file_workers = 0;
     int duration_sec = 3600;
     bool trace = false;
 };
@@ -93,10 +96,15 @@ private:
         std::size_t connection = 0;
         std::unique_ptr<Subscription> sub;  // per_agent and consumer only
         Clock::time_point next_heartbeat;
+        // Held through each file fetch: as in the agent, two fetches would
+        // share its one fetch consumer.
+        std::unique_ptr<std::mutex> fetching = std::make_unique<std::mutex>();
     };
 
     void on_task(const Agent& a, std::size_t connection, const Message& m);
     void run_real(const Agent& a, std::size_t connection, const wire::Task& task);
+    void fetch_file(const Agent& a, const wire::Task& task);
+    WorkQueue& fetchers();
     void refuse(std::size_t connection, const wire::Task& task, std::string reason);
     void send(std::size_t connection, const wire::TaskResult& r);
     void on_done(const PendingResult& r, Code outcome);
@@ -110,7 +118,7 @@ private:
     std::size_t output_cap_ = 256 * 1024;
 
     std::atomic<std::uint64_t> tasks_{0}, stored_{0}, superseded_{0}, failed_{0}, refused_{0},
-        cancels_{0}, heartbeats_{0};
+        cancels_{0}, heartbeats_{0}, files_{0}, files_failed_{0}, file_bytes_{0};
 
     std::mutex trace_mu_;
     std::map<std::string, BatchTrace> traces_;  // by batch id; guarded by trace_mu_
@@ -127,6 +135,8 @@ private:
     // Declared last, so they are stopped (and drained) first.
     std::unique_ptr<ResultSender> sender_;
     std::unique_ptr<WorkQueue> runners_;  // --real-exec only
+    std::once_flag fetchers_made_;
+    std::unique_ptr<WorkQueue> fetchers_;  // made by the first file task
 };
 
 }  // namespace oasis::bench
