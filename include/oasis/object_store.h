@@ -74,6 +74,11 @@ struct ObjectStoreOptions {
     // name per read. A fixed name lets NATS permissions confine a reader
     // (an agent) to creating that one consumer.
     std::string reader_name;
+    // Whether get() hashes what it reads and compares it with the meta's
+    // digest. Off only for a sink that checks the bytes against a digest
+    // it trusts more (the agent's writer checks the task's, which the
+    // server signed): SHA-256 twice is a third of a fetch's CPU.
+    bool verify_digest = true;
 };
 
 // Limits on names, checked before anything is sent.
@@ -117,7 +122,8 @@ public:
     Result<ObjectInfo> info(std::string_view bucket, std::string_view name);
 
     // Hands the object's bytes to `sink` in order, then checks size, chunk
-    // count and digest: Code::data_loss when they disagree with the meta
+    // count and digest (unless options say not to hash): Code::data_loss
+    // when they disagree with the meta
     // (chunks missing, damaged or extra). not_found when absent or removed.
     Result<ObjectInfo> get(std::string_view bucket, std::string_view name,
                            const ObjectWriter& sink);

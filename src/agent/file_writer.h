@@ -65,6 +65,8 @@ using ContentSink = std::function<Status(std::string_view bytes)>;
 // Hands the whole content to `sink`, in chunks of any size (none at all for
 // empty content), and returns ok once it has; an error aborts the write. It
 // is called at most once, on the calling thread, and may not keep `sink`.
+// It may call `sink` from another thread of its own, one call at a time,
+// as long as every call has returned before it does.
 using ContentFetcher = std::function<Status(const ContentSink& sink)>;
 
 // Writes `target.dest` as described above. Errors: invalid_argument (a bad
