@@ -238,7 +238,7 @@ bool read_batch_options(const Context& ctx, std::string& dest, std::string& sele
                         int& timeout, int& exit) {
     dest = ctx.args()["dest"].as<std::string>();
     if (Status st = check_destination(dest); !st.ok()) {
-        exit = Context::usage_error("--dest: " + st.message());
+        exit = Context::usage_error(st.message());
         return false;
     }
     auto sel = Selector::parse(ctx.args()["target"].as<std::string>());
