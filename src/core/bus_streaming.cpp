@@ -69,6 +69,16 @@ bool delivered_before(simdjson::dom::parser& parser, std::string_view reply) {
     return !doc["delivered"]["consumer_seq"].get(seq) && seq > 0;
 }
 
+// Ends a subscription NATS may still be delivering to. The nats.c of
+// Debian 12 (3.4) lets its reader thread touch a subscription freed
+// meanwhile (nats.c issue 637, fixed in 3.6): interest is removed first,
+// and a flush lets the reader thread get past every message sent before
+// it. When the flush fails the subscription is leaked, not freed.
+void close_subscription(natsConnection* nc, natsSubscription* sub) {
+    natsSubscription_Unsubscribe(sub);
+    if (natsConnection_FlushTimeout(nc, 2000) == NATS_OK) natsSubscription_Destroy(sub);
+}
+
 bool has_wildcard(std::string_view subject) {
     return subject.find_first_of("*>") != std::string_view::npos;
 }
@@ -223,12 +233,12 @@ Status scoped_read(Bus& bus, Bus::Impl& impl, std::string_view stream, std::stri
             break;
         }
         failure = error(Code::unavailable, what + ": " + *err);
-        natsSubscription_Destroy(sub);
+        remove_consumer();  // stops what an old one handed back sends
+        close_subscription(impl.nc, sub);
         sub = nullptr;
-        remove_consumer();
     }
     if (!failure.ok()) {
-        if (sub != nullptr) natsSubscription_Destroy(sub);
+        if (sub != nullptr) close_subscription(impl.nc, sub);
         return failure;
     }
 
@@ -261,8 +271,9 @@ Status scoped_read(Bus& bus, Bus::Impl& impl, std::string_view stream, std::stri
         if (window > 0) natsConnection_Publish(impl.nc, ack.c_str(), nullptr, 0);
         if (!failure.ok() || left == 0) break;
     }
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
+    // A read that stops early (its handler failed) leaves up to a window of
+    // messages on their way here.
+    close_subscription(impl.nc, sub);
     remove_consumer();
     return failure;
 }
