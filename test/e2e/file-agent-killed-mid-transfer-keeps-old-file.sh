@@ -21,9 +21,9 @@ old=$(stat -c %i "$DEST"; sha256sum <"$DEST")
 
 # Large enough that the transfer takes a while even on loopback.
 head -c $((256 * 1024 * 1024)) /dev/urandom >"$SRC"
-start_cli big file apply --src "$SRC" --dest "$DEST" -t agent-1 --timeout 120 --output json
+start_cli big file apply --src "$SRC" --dest "$DEST" -t agent-1 --timeout 60 --output json
 temp_file() { compgen -G "$T/node/.big.bin.oasis-tmp-*"; }
-wait_until 60 "the agent to start writing its temp file" temp_file
+wait_until 30 "the agent to start writing its temp file" temp_file
 stop_agent agent-1 KILL
 temp=$(temp_file)
 [ "$(stat -c %s "$temp")" -lt "$(stat -c %s "$SRC")" ] ||
@@ -42,9 +42,10 @@ expect_eq "$(stat -c %i "$DEST"; sha256sum <"$DEST")" "$old" "the destination af
 
 # At once, while NATS still holds the killed agent's fetch consumer: the
 # new fetch must start at the first chunk, not where the dead one stopped.
-cli file apply --src "$SRC" --dest "$DEST" -t agent-1 --timeout 120 --output json
+cli file apply --src "$SRC" --dest "$DEST" -t agent-1 --timeout 60 --output json
 expect_rc 0 "applying again"
 expect_eq "$(state_of agent-1)" written "state of applying again"
 expect_eq "$(sha256sum <"$DEST")" "$(sha256sum <"$SRC")" "the destination after applying again"
 expect_eq "$(ls -A "$T/node")" big.bin "files beside the destination at the end"
+kill -0 "${AGENT_PIDS[agent-1]}" || fail "the restarted agent is gone (see its log)"
 ok
