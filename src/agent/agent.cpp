@@ -277,7 +277,11 @@ private:
         }
         log::info("agent", "task.accepted",
                   {{"batch_id", task.batch_id}, {"task_id", task.task_id}});
-        runners_.post([this, task = std::move(task)] { run_task(task); });
+        // File tasks go through one queue, in the order accepted: two
+        // revisions of one file queued while the agent was away must land
+        // oldest first, or the node ends with the older one.
+        WorkQueue& queue = task.kind == wire::TaskKind::file ? file_writer_ : runners_;
+        queue.post([this, task = std::move(task)] { run_task(task); });
     }
 
     // A task the agent would not run: logged, and an alert on
@@ -360,19 +364,15 @@ private:
         publish_result(result);
     }
 
-    // One at a time: every transfer reads through the agent's one fetch
-    // consumer, which NATS permissions name.
+    // On file_writer_'s one thread: every transfer reads through the
+    // agent's one fetch consumer, which NATS permissions name.
     void write_file_task(const wire::Task& task) {
         groups_.add_file(task.task_id, task.file.dest);
-        wire::TaskResult result;
-        {
-            std::lock_guard lock(file_mu_);
-            result = run_file_task(bus_, task, [this, &task]() -> std::string {
-                std::lock_guard state(mu_);
-                if (cancelled_.count(task.batch_id)) return "cancelled by operator";
-                return stopping_ ? "the agent stopped during the transfer" : "";
-            });
-        }
+        wire::TaskResult result = run_file_task(bus_, task, [this, &task]() -> std::string {
+            std::lock_guard state(mu_);
+            if (cancelled_.count(task.batch_id)) return "cancelled by operator";
+            return stopping_ ? "the agent stopped during the transfer" : "";
+        });
         groups_.remove(task.task_id);
         log::info("agent", "file.done",
                   {{"batch_id", task.batch_id},
@@ -432,7 +432,6 @@ private:
     RunningGroups& groups_;
     TaskGate gate_;
     std::mutex mu_;
-    std::mutex file_mu_;  // held through each file transfer
     StringMap facts_;
     std::unordered_map<std::string, Execution*> running_;  // by batch id
     // TODO: grows by one id per cancelled batch for the agent's lifetime;
@@ -442,6 +441,7 @@ private:
     bool stopping_ = false;
     std::atomic<bool> live_since_cursor_{false};
     WorkQueue runners_;
+    WorkQueue file_writer_{1};  // file tasks, one at a time, oldest first
     const std::int64_t started_at_ms_;
 };
 

@@ -85,7 +85,8 @@ private:
     Clock::time_point next_ = Clock::now() + std::chrono::milliseconds(300);
 };
 
-// An open --src: a regular file, read from its start.
+// An open --src: a regular file, read from its start. `size` is what
+// fstat said until store_content counts the bytes actually read.
 struct Source {
     int fd = -1;
     std::uint64_t size = 0;
@@ -95,12 +96,16 @@ struct Source {
 };
 
 Status open_source(const std::string& path, Source& src) {
-    src.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a fifo for reading would otherwise wait for a
+    // writer forever, before the check below could refuse it.
+    src.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (src.fd < 0)
         return error(Code::invalid_argument, "--src " + path + ": " + std::strerror(errno));
     struct stat st {};
     if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode))
         return error(Code::invalid_argument, "--src " + path + " is not a regular file");
+    if (::fcntl(src.fd, F_SETFL, ::fcntl(src.fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        return error(Code::io_error, "--src " + path + ": " + std::strerror(errno));
     src.size = static_cast<std::uint64_t>(st.st_size);
     return {};
 }
@@ -112,10 +117,12 @@ Status rewind(int fd, const std::string& path) {
 }
 
 // Stores the content of `src` in the file store unless it is there already;
-// returns its SHA-256 in hex.
+// returns its SHA-256 in hex and sets `src.size` to the bytes read, which
+// fstat's size need not be (a file in /proc, or one still growing).
 Result<std::string> store_content(Context& ctx, const std::string& path, Source& src) {
     bool show = ctx.stderr_tty() && !ctx.json();
     Sha256 sha;
+    std::uint64_t hashed = 0;
     {
         ProgressReader read(src.fd, "hashing " + path, src.size, show);
         std::string buf(256 * 1024, '\0');
@@ -124,8 +131,10 @@ Result<std::string> store_content(Context& ctx, const std::string& path, Source&
             if (!n.ok()) return n.status().with_context("--src " + path);
             if (*n == 0) break;
             sha.update(std::string_view(buf.data(), *n));
+            hashed += *n;
         }
     }
+    src.size = hashed;
     auto hex = sha.finish_hex();
     if (!hex.ok()) return hex.status();
 

@@ -60,6 +60,25 @@ std::optional<std::string> api_error(simdjson::dom::parser& parser, std::string_
     return std::nullopt;
 }
 
+// Whether a consumer create's reply describes a consumer that delivered
+// messages before this create: an old one NATS handed back.
+bool delivered_before(simdjson::dom::parser& parser, std::string_view reply) {
+    simdjson::dom::element doc;
+    std::uint64_t seq = 0;
+    if (parser.parse(reply.data(), reply.size()).get(doc)) return false;
+    return !doc["delivered"]["consumer_seq"].get(seq) && seq > 0;
+}
+
+// Ends a subscription NATS may still be delivering to. The nats.c of
+// Debian 12 (3.4) lets its reader thread touch a subscription freed
+// meanwhile (nats.c issue 637, fixed in 3.6): interest is removed first,
+// and a flush lets the reader thread get past every message sent before
+// it. When the flush fails the subscription is leaked, not freed.
+void close_subscription(natsConnection* nc, natsSubscription* sub) {
+    natsSubscription_Unsubscribe(sub);
+    if (natsConnection_FlushTimeout(nc, 2000) == NATS_OK) natsSubscription_Destroy(sub);
+}
+
 bool has_wildcard(std::string_view subject) {
     return subject.find_first_of("*>") != std::string_view::npos;
 }
@@ -164,14 +183,6 @@ Status scoped_read(Bus& bus, Bus::Impl& impl, std::string_view stream, std::stri
                    std::uint64_t from_seq, std::string_view consumer, std::size_t window,
                    std::size_t limit, const StoredMessageHandler& handler) {
     const std::string what = "read " + std::string(subject);
-    const std::string deliver = bus.new_inbox();
-    natsSubscription* sub = nullptr;
-    if (auto s = natsConnection_SubscribeSync(&sub, impl.nc, deliver.c_str()); s != NATS_OK)
-        return nats_status(s, what);
-    natsSubscription_SetPendingLimits(sub, -1, 256 << 20);
-
-    const std::string create =
-        consumer_request(stream, consumer, deliver, subject, from_seq, window);
     // The filter goes in the API subject when it is one subject, so NATS
     // permissions can confine a reader to it; a wildcard cannot be sent.
     std::string create_api =
@@ -185,12 +196,25 @@ Status scoped_read(Bus& bus, Bus::Impl& impl, std::string_view stream, std::stri
             natsMsg_Destroy(r);
     };
 
+    natsSubscription* sub = nullptr;
     simdjson::dom::parser parser;
     std::uint64_t pending = 0;
     Status failure;
     // A consumer of that name left by a reader that died is in the way
-    // once; it is removed and the create tried again.
+    // once; it is removed and the create tried again. NATS refuses the
+    // create when the old one differs, but hands it back when only the
+    // delivery subject does (the same subject read again), and it would go
+    // on from where the dead reader stopped: that one is removed too. Each
+    // try delivers to a fresh inbox, so nothing the old one sent meanwhile
+    // is taken for this read's messages.
     for (int attempt = 0; attempt < 2; ++attempt) {
+        const std::string deliver = bus.new_inbox();
+        if (auto s = natsConnection_SubscribeSync(&sub, impl.nc, deliver.c_str()); s != NATS_OK)
+            return nats_status(s, what);
+        natsSubscription_SetPendingLimits(sub, -1, 256 << 20);
+        const std::string create =
+            consumer_request(stream, consumer, deliver, subject, from_seq, window);
+
         natsMsg* reply = nullptr;
         natsStatus s = natsConnection_Request(&reply, impl.nc, create_api.c_str(), create.data(),
                                               static_cast<int>(create.size()), 5000);
@@ -198,21 +222,23 @@ Status scoped_read(Bus& bus, Bus::Impl& impl, std::string_view stream, std::stri
             failure = nats_status(s, what);
             break;
         }
-        auto err =
-            api_error(parser,
-                      std::string_view(natsMsg_GetData(reply),
-                                       static_cast<std::size_t>(natsMsg_GetDataLength(reply))),
-                      &pending);
+        std::string_view body(natsMsg_GetData(reply),
+                              static_cast<std::size_t>(natsMsg_GetDataLength(reply)));
+        auto err = api_error(parser, body, &pending);
+        if (!err && delivered_before(parser, body))
+            err = "consumer " + std::string(consumer) + " was left by an earlier reader";
         natsMsg_Destroy(reply);
         if (!err) {
             failure = Status{};
             break;
         }
         failure = error(Code::unavailable, what + ": " + *err);
-        remove_consumer();
+        remove_consumer();  // stops what an old one handed back sends
+        close_subscription(impl.nc, sub);
+        sub = nullptr;
     }
     if (!failure.ok()) {
-        natsSubscription_Destroy(sub);
+        if (sub != nullptr) close_subscription(impl.nc, sub);
         return failure;
     }
 
@@ -245,8 +271,9 @@ Status scoped_read(Bus& bus, Bus::Impl& impl, std::string_view stream, std::stri
         if (window > 0) natsConnection_Publish(impl.nc, ack.c_str(), nullptr, 0);
         if (!failure.ok() || left == 0) break;
     }
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
+    // A read that stops early (its handler failed) leaves up to a window of
+    // messages on their way here.
+    close_subscription(impl.nc, sub);
     remove_consumer();
     return failure;
 }

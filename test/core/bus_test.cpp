@@ -155,6 +155,43 @@ TEST_CASE("a subject-scoped read returns what is stored on one subject, in order
     CHECK(missing.status().code() == Code::not_found);
 }
 
+TEST_CASE("a read through the name of a reader that died starts where it is told", "[bus]") {
+    oasis::testing::NatsServer nats;
+    auto bus = connect_to(nats);
+    REQUIRE(bus->ensure_stream(test_stream()).ok());
+    for (int i = 0; i < 5; ++i) REQUIRE(bus->js_publish("t.a.x", "a" + std::to_string(i)).ok());
+
+    // The reader that died (an agent killed mid-transfer): its consumer,
+    // made as read_subject_each makes one, delivered two messages that were
+    // never acknowledged, and nobody deleted it. NATS hands a consumer of
+    // the same name and filter back on create, with its position.
+    const std::string inbox = bus->new_inbox();
+    std::atomic<int> delivered = 0;
+    auto dead = bus->subscribe(inbox, "", [&](oasis::Message&&) { ++delivered; });
+    REQUIRE(dead.ok());
+    auto created = bus->request(
+        "$JS.API.CONSUMER.CREATE.T.reader_1.t.a.x",
+        R"({"stream_name":"T","config":{"name":"reader_1","deliver_subject":")" + inbox +
+            R"(","filter_subject":"t.a.x","deliver_policy":"by_start_sequence",)"
+            R"("opt_start_seq":1,"ack_policy":"explicit","ack_wait":30000000000,)"
+            R"("max_ack_pending":2,"replay_policy":"instant","mem_storage":true,)"
+            R"("inactive_threshold":30000000000}})",
+        5s);
+    REQUIRE(created.ok());
+    REQUIRE(created->data.find("\"error\"") == std::string::npos);
+    for (int i = 0; i < 50 && delivered < 2; ++i) std::this_thread::sleep_for(100ms);
+    REQUIRE(delivered == 2);
+    dead->reset();
+
+    std::vector<std::string> seen;
+    auto st = bus->read_subject_each("T", "t.a.x", 1, "reader_1", 2, [&](oasis::Message&& m) {
+        seen.push_back(m.data);
+        return oasis::Status{};
+    });
+    REQUIRE(st.ok());
+    CHECK(seen == std::vector<std::string>{"a0", "a1", "a2", "a3", "a4"});
+}
+
 TEST_CASE("many publishes are acknowledged together", "[bus]") {
     oasis::testing::NatsServer nats;
     auto bus = connect_to(nats);
