@@ -384,8 +384,8 @@ std::string applied_text(const Context& ctx, const wire::RevisionView& v) {
 int file_history(int argc, char** argv, int first) {
     cxxopts::Options options("oasis file history",
                              "Lists the revisions of a source path, newest first: content hash, "
-                             "size, destination, owner, mode, who and when, and the nodes that "
-                             "hold it.\n\n  oasis file history --source-path PATH\n");
+                             "size, destination, owner, mode, who and when, and the nodes it was "
+                             "applied on (a later revision may have replaced it there since).\n\n  oasis file history --source-path PATH\n");
     options.add_options()("source-path", "the --src given to `file apply` (made absolute)",
                           cxxopts::value<std::string>());
     Context::add_common_options(options);
