@@ -95,12 +95,17 @@ struct Source {
 };
 
 Status open_source(const std::string& path, Source& src) {
-    src.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a fifo with no writer would otherwise wait for
+    // one forever, before the check below could refuse it.
+    src.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (src.fd < 0)
         return error(Code::invalid_argument, "--src " + path + ": " + std::strerror(errno));
     struct stat st {};
     if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode))
         return error(Code::invalid_argument, "--src " + path + " is not a regular file");
+    int flags = ::fcntl(src.fd, F_GETFL);
+    if (flags < 0 || ::fcntl(src.fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+        return error(Code::io_error, "--src " + path + ": " + std::strerror(errno));
     src.size = static_cast<std::uint64_t>(st.st_size);
     return {};
 }
