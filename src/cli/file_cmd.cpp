@@ -117,10 +117,13 @@ Status rewind(int fd, const std::string& path) {
 }
 
 // Stores the content of `src` in the file store unless it is there already;
-// returns its SHA-256 in hex.
+// returns its SHA-256 in hex. `src.size` becomes the size of what was
+// hashed: fstat's may be stale (the file grew meanwhile) or wrong (files
+// in /proc say 0), and the server checks the stored object against it.
 Result<std::string> store_content(Context& ctx, const std::string& path, Source& src) {
     bool show = ctx.stderr_tty() && !ctx.json();
     Sha256 sha;
+    std::uint64_t hashed = 0;
     {
         ProgressReader read(src.fd, "hashing " + path, src.size, show);
         std::string buf(256 * 1024, '\0');
@@ -129,8 +132,10 @@ Result<std::string> store_content(Context& ctx, const std::string& path, Source&
             if (!n.ok()) return n.status().with_context("--src " + path);
             if (*n == 0) break;
             sha.update(std::string_view(buf.data(), *n));
+            hashed += *n;
         }
     }
+    src.size = hashed;
     auto hex = sha.finish_hex();
     if (!hex.ok()) return hex.status();
 
@@ -147,7 +152,7 @@ Result<std::string> store_content(Context& ctx, const std::string& path, Source&
     auto info = store.put(wire::kFileBucket, name, std::ref(read));
     if (!info.ok()) return info.status().with_context("store " + path);
     auto stored = object_digest_to_hex(info->digest);
-    if (!stored.ok() || *stored != *hex) {
+    if (!stored.ok() || *stored != *hex || info->size != src.size) {
         (void)store.remove(wire::kFileBucket, name);
         return error(Code::conflict, "--src " + path +
                                          " changed while it was read; nothing was applied, try "

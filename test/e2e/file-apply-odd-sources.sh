@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# `file apply --src` takes a regular file: a fifo is refused at once
-# (exit 2) rather than waiting forever for a writer, and nothing is sent.
+# `file apply --src` takes a regular file and ships what it reads:
+# - a fifo is refused at once (exit 2) rather than waiting forever for a
+#   writer, and nothing is sent;
+# - a file whose size stat() gets wrong (those in /proc say 0) ships the
+#   bytes read, not a size that no stored object could match.
 source "$(dirname "$0")/lib.sh"
 
 mkfifo "$T/fifo"
@@ -15,4 +18,13 @@ ERR=$(cat "$T/cli.err")
 expect_rc 2 "file apply --src FIFO"
 expect_contains "$ERR" "is not a regular file" "file apply --src FIFO"
 
+start_fleet 'agent-1||'
+mkdir -p "$T/nodes"
+[ "$(stat -c %s /proc/version)" == 0 ] || fail "/proc/version does not say size 0 here"
+cli file apply --src /proc/version --dest "$T/nodes/version" -t agent-1
+expect_rc 0 "file apply --src /proc/version; stdout [$OUT] stderr [$ERR]"
+expect_eq "$(cat "$T/nodes/version")" "$(cat /proc/version)" "the file written from /proc/version"
+cli file history --source-path /proc/version --output json
+expect_eq "$(jq -r '.revisions[0].revision.size' <<<"$OUT")" "$(wc -c </proc/version)" \
+    "the size recorded for /proc/version"
 ok
