@@ -245,7 +245,14 @@ Status scoped_read(Bus& bus, Bus::Impl& impl, std::string_view stream, std::stri
         if (window > 0) natsConnection_Publish(impl.nc, ack.c_str(), nullptr, 0);
         if (!failure.ok() || left == 0) break;
     }
+    // nats.c 3.4.1 may crash its read loop when a subscription is destroyed
+    // while that loop is handing it a message (nats.c issue 637, fixed in
+    // 3.6.0), which a read stopped early (a cancelled or timed-out file
+    // transfer) does with up to `window` deliveries in flight. A flush after
+    // the unsubscribe waits until the read loop has handled everything sent
+    // before NATS took the unsubscribe, so nothing more arrives for it.
     natsSubscription_Unsubscribe(sub);
+    (void)natsConnection_FlushTimeout(impl.nc, 2000);
     natsSubscription_Destroy(sub);
     remove_consumer();
     return failure;
