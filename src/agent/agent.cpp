@@ -365,14 +365,27 @@ private:
     }
 
     // On file_writer_'s one thread: every transfer reads through the
-    // agent's one fetch consumer, which NATS permissions name.
+    // agent's one fetch consumer, which NATS permissions name. The task's
+    // timeout counts from here, as a command's does from its start: a
+    // transfer still going then stops between chunks, timed out, leaving
+    // the destination as it was (else it could be written after the
+    // server has settled the node as timed out).
     void write_file_task(const wire::Task& task) {
         groups_.add_file(task.task_id, task.file.dest);
-        wire::TaskResult result = run_file_task(bus_, task, [this, &task]() -> std::string {
-            std::lock_guard state(mu_);
-            if (cancelled_.count(task.batch_id)) return "cancelled by operator";
-            return stopping_ ? "the agent stopped during the transfer" : "";
-        });
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::seconds(task.timeout_sec);
+        bool timed_out = false;
+        wire::TaskResult result =
+            run_file_task(bus_, task, [this, &task, deadline, &timed_out]() -> std::string {
+                std::lock_guard state(mu_);
+                if (cancelled_.count(task.batch_id)) return "cancelled by operator";
+                if (stopping_) return "the agent stopped during the transfer";
+                if (std::chrono::steady_clock::now() < deadline) return "";
+                timed_out = true;
+                return "timed out after " + std::to_string(task.timeout_sec) + " s";
+            });
+        if (timed_out && result.state == wire::NodeState::cancelled)
+            result.state = wire::NodeState::timed_out;
         groups_.remove(task.task_id);
         log::info("agent", "file.done",
                   {{"batch_id", task.batch_id},

@@ -96,15 +96,16 @@ struct Source {
 };
 
 Status open_source(const std::string& path, Source& src) {
-    // O_NONBLOCK: opening a fifo for reading would otherwise wait for a
-    // writer forever, before the check below could refuse it.
-    src.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    // O_NONBLOCK: opening a fifo with no writer would otherwise wait for
+    // one forever, before the check below could refuse it.
+    src.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (src.fd < 0)
         return error(Code::invalid_argument, "--src " + path + ": " + std::strerror(errno));
     struct stat st {};
     if (::fstat(src.fd, &st) != 0 || !S_ISREG(st.st_mode))
         return error(Code::invalid_argument, "--src " + path + " is not a regular file");
-    if (::fcntl(src.fd, F_SETFL, ::fcntl(src.fd, F_GETFL) & ~O_NONBLOCK) != 0)
+    int flags = ::fcntl(src.fd, F_GETFL);
+    if (flags < 0 || ::fcntl(src.fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
         return error(Code::io_error, "--src " + path + ": " + std::strerror(errno));
     src.size = static_cast<std::uint64_t>(st.st_size);
     return {};
@@ -117,8 +118,9 @@ Status rewind(int fd, const std::string& path) {
 }
 
 // Stores the content of `src` in the file store unless it is there already;
-// returns its SHA-256 in hex and sets `src.size` to the bytes read, which
-// fstat's size need not be (a file in /proc, or one still growing).
+// returns its SHA-256 in hex. `src.size` becomes the size of what was
+// hashed: fstat's may be stale (the file grew meanwhile) or wrong (files
+// in /proc say 0), and the server checks the stored object against it.
 Result<std::string> store_content(Context& ctx, const std::string& path, Source& src) {
     bool show = ctx.stderr_tty() && !ctx.json();
     Sha256 sha;
@@ -151,7 +153,7 @@ Result<std::string> store_content(Context& ctx, const std::string& path, Source&
     auto info = store.put(wire::kFileBucket, name, std::ref(read));
     if (!info.ok()) return info.status().with_context("store " + path);
     auto stored = object_digest_to_hex(info->digest);
-    if (!stored.ok() || *stored != *hex) {
+    if (!stored.ok() || *stored != *hex || info->size != src.size) {
         (void)store.remove(wire::kFileBucket, name);
         return error(Code::conflict, "--src " + path +
                                          " changed while it was read; nothing was applied, try "

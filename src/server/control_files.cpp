@@ -115,7 +115,18 @@ Result<wire::FileApplyReply> ControlService::record_revision(const std::string& 
             out.revision = candidate;
             out.new_revision = true;
         }
-        auto stored = bus_.js_publish(subject, wire::encode(history), cas);
+        // The whole history is one message: past what NATS takes in one
+        // (long destinations, escaped in JSON, can get there before 200
+        // revisions), the oldest revisions go, or the path could never
+        // take a revision again.
+        std::string encoded = wire::encode(history);
+        const auto max_payload = static_cast<std::size_t>(bus_.max_payload());
+        const std::size_t budget = max_payload > 8192 ? max_payload - 4096 : max_payload / 2;
+        while (encoded.size() > budget && history.revisions.size() > 1) {
+            history.revisions.erase(history.revisions.begin());
+            encoded = wire::encode(history);
+        }
+        auto stored = bus_.js_publish(subject, encoded, cas);
         if (stored.ok()) return out;
         if (stored.status().code() != Code::conflict)
             return stored.status().with_context("store the history of " + source_path);

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <thread>
 
 using namespace std::chrono_literals;
 using oasis::Bus;
@@ -288,4 +289,34 @@ TEST_CASE("a streamed read delivers a subject in order through a small window", 
     REQUIRE(seen.size() == 100);
     CHECK(seen.front() == "0");
     CHECK(seen.back() == "99");
+}
+
+// nats.c 3.4.1 could crash its read loop when a read stopped early destroyed
+// its subscription while deliveries for it were still being handed over
+// (nats.c issue 637): a cancelled or timed-out file transfer killed the agent.
+TEST_CASE("reads stopped early with deliveries in flight leave the connection working",
+          "[bus]") {
+    oasis::testing::NatsServer nats;
+    auto bus = connect_to(nats);
+    oasis::StreamSpec spec;
+    spec.name = "T";
+    spec.subjects = {"t.>"};
+    REQUIRE(bus->ensure_stream(spec).ok());
+    const std::string chunk(kChunk, 'c');
+    for (int i = 0; i < 64; ++i) REQUIRE(bus->js_publish("t.big", chunk).ok());
+    for (int round = 0; round < 150; ++round) {
+        auto st = bus->read_subject_each("T", "t.big", 1, "reader", 32, [&](oasis::Message&&) {
+            // Let the window's deliveries pile up in the socket, as behind a
+            // slow disk or a stopped process, then stop.
+            std::this_thread::sleep_for(2ms);
+            return oasis::error(Code::conflict, "stopped");
+        });
+        REQUIRE(st.code() == Code::conflict);
+    }
+    std::size_t seen = 0;
+    REQUIRE(bus->read_subject_each("T", "t.big", 1, "reader", 32, [&](oasis::Message&&) {
+                   ++seen;
+                   return oasis::Status{};
+               }).ok());
+    CHECK(seen == 64);
 }
