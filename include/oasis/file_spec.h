@@ -33,9 +33,13 @@ struct Owner {
     std::optional<unsigned> gid;
 };
 Result<Owner> parse_owner(std::string_view text);
+// An owner as one spelling: names as given, ids without leading zeros
+// ("01:01" is "1:1"), so the same owner makes the same revision.
+std::string format_owner(const Owner& owner);
 
 // A destination from --dest: absolute, no NUL or other control byte, no
 // empty, "." or ".." component, not ending with '/', at most 4095 bytes.
-Status check_destination(std::string_view path);
+// Errors start with `what` (the flag or field the path came from).
+Status check_destination(std::string_view path, std::string_view what = "--dest");
 
 }  // namespace oasis

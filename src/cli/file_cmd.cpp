@@ -305,16 +305,16 @@ int file_apply(int argc, char** argv, int first) {
         req.file.mode = *mode;
     }
     if (ctx->args().count("owner")) {
-        req.file.owner = ctx->args()["owner"].as<std::string>();
-        if (auto owner = parse_owner(req.file.owner); !owner.ok())
-            return Context::usage_error(owner.status().message());
+        auto owner = parse_owner(ctx->args()["owner"].as<std::string>());
+        if (!owner.ok()) return Context::usage_error(owner.status().message());
+        req.file.owner = format_owner(*owner);
     }
     const std::string src = ctx->args()["src"].as<std::string>();
     Source source;
     if (Status st = open_source(src, source); !st.ok()) return Context::usage_error(st.message());
     req.file.source_path = source_path_of(src);
-    if (req.file.source_path.size() > wire::kMaxSourcePathBytes)
-        return Context::usage_error("--src: the path is longer than 4096 bytes");
+    if (Status st = check_destination(req.file.source_path, "--src"); !st.ok())
+        return Context::usage_error(st.message());
 
     // The server checks the request (the selector above all) before the
     // upload; the content's hash is not known yet, so a stand-in is sent.
@@ -419,7 +419,8 @@ int file_history(int argc, char** argv, int first) {
                     applied_text(*ctx, v).c_str());
     }
     if (reply->older_omitted)
-        std::printf("(%zu older revisions not shown: see --output json of a narrower page)\n",
+        std::printf("(%zu older revisions not shown: the reply holds as many as fit one NATS "
+                    "message)\n",
                     reply->older_omitted);
     return kOk;
 }

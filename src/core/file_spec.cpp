@@ -89,9 +89,15 @@ Result<Owner> parse_owner(std::string_view text) {
     return o;
 }
 
-Status check_destination(std::string_view path) {
+std::string format_owner(const Owner& owner) {
+    std::string user = owner.uid ? std::to_string(*owner.uid) : owner.user;
+    std::string group = owner.gid ? std::to_string(*owner.gid) : owner.group;
+    return user + ":" + group;
+}
+
+Status check_destination(std::string_view path, std::string_view what) {
     auto bad = [&](const std::string& why) {
-        return error(Code::invalid_argument, "--dest: " + quoted(path) + " " + why);
+        return error(Code::invalid_argument, std::string(what) + ": " + quoted(path) + " " + why);
     };
     if (path.empty()) return bad("is empty; give an absolute path, e.g. /etc/app/app.conf");
     if (path.size() > 4095) return bad("is longer than 4095 bytes");

@@ -58,12 +58,12 @@ void read_run_fields(ObjectReader& r, T& v) {
     v.timeout_sec = static_cast<int>(r.int64("timeout_sec", false, 1, kMaxTimeoutSec, 600));
 }
 
+// A source path as the CLI sends it: absolute and normalised, so that
+// `file history` can name it again (and no terminal control in it).
 void check_source_path(ObjectReader& r, const std::string& path) {
     if (r.failed()) return;
-    if (path.empty() || path[0] != '/')
-        r.fail("source_path", "must be an absolute path");
-    else if (path.find('\0') != std::string::npos)
-        r.fail("source_path", "contains a NUL byte");
+    if (Status st = check_destination(path, "source path"); !st.ok())
+        r.fail("source_path", st.message());
 }
 
 }  // namespace

@@ -218,10 +218,15 @@ Result<std::string> ControlService::file_rollback(std::string_view payload,
     if (!history.ok()) return history.status().with_context("stored history");
     auto it = std::find_if(history->revisions.begin(), history->revisions.end(),
                            [&](const wire::FileRevision& r) { return r.number == req->revision; });
-    if (it == history->revisions.end())
-        return error(Code::not_found,
-                     "no revision " + std::to_string(req->revision) + " of " + req->source_path +
-                         " (see `oasis file history --source-path " + req->source_path + "`)");
+    if (it == history->revisions.end()) {
+        std::string kept = history->revisions.empty()
+                               ? ""
+                               : "; the history keeps revisions " +
+                                     std::to_string(history->revisions.front().number) + " to " +
+                                     std::to_string(history->revisions.back().number);
+        return error(Code::not_found, "no revision " + std::to_string(req->revision) + " of " +
+                                          req->source_path + kept + " (see `oasis file history`)");
+    }
     OASIS_RETURN_IF_ERROR(check_stored_content(it->sha256, it->size));
     auto picked = pick(req->selector, audit, "nothing was written and no revision was made");
     if (!picked.ok()) return picked.status();

@@ -91,3 +91,16 @@ TEST_CASE("destinations are plain absolute file paths", "[file_spec]") {
         CHECK_THAT(st.message(), Contains("--dest"));
     }
 }
+
+TEST_CASE("an owner has one spelling, whatever zeros were typed", "[file_spec]") {
+    CHECK(format_owner(*parse_owner("01:001")) == "1:1");
+    CHECK(format_owner(*parse_owner("1:1")) == "1:1");
+    CHECK(format_owner(*parse_owner("root:0")) == "root:0");
+    CHECK(format_owner(*parse_owner("app:web")) == "app:web");
+}
+
+TEST_CASE("a path check names where the path came from", "[file_spec]") {
+    CHECK_THAT(check_destination("rel").message(), Catch::StartsWith("--dest: "));
+    CHECK_THAT(check_destination("/a/../b", "source path").message(),
+               Catch::StartsWith("source path: "));
+}

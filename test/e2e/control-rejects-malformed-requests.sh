@@ -113,7 +113,7 @@ expect_error $apply invalid_argument 'field "file": is required'
 send '{"api":1,"selector":"all","source_path":"/srv/app.conf","revision":1,"dest":"/tmp/x"}'
 expect_error oasis.ctl.file.rollback.e2e-natsc not_found "no revisions of /srv/app.conf"
 send '{"api":1,"source_path":"srv/app.conf"}'
-expect_error oasis.ctl.file.history.e2e-natsc invalid_argument "must be an absolute path"
+expect_error oasis.ctl.file.history.e2e-natsc invalid_argument "is not absolute"
 send '{"api":1}'
 expect_error oasis.ctl.file.clear.e2e-natsc invalid_argument "must confirm it"
 
