@@ -200,3 +200,16 @@ bench_machine() {
     echo "$(nproc) cores ($cpu), $mem RAM, Linux $(uname -r)," \
         "$(nats-server --version 2>/dev/null), loopback only"
 }
+
+# bench_report FILE: prints the script's tables (its `report` function) and,
+# when FILE is not empty, appends them to FILE after a blank line.
+bench_report() {
+    report
+    if [[ -n $1 ]]; then
+        {
+            echo
+            report
+        } >>"$1"
+        bench_log "appended to $1"
+    fi
+}

@@ -339,11 +339,4 @@ report() {
     printf -- '- %s\n' "${notes[@]}"
 }
 
-report
-if [[ -n $append ]]; then
-    {
-        echo
-        report
-    } >>"$append"
-    bench_log "appended to $append"
-fi
+bench_report "$append"

@@ -212,11 +212,4 @@ report() {
         "\`exec run\`s."
 }
 
-report
-if [[ -n $append ]]; then
-    {
-        echo
-        report
-    } >>"$append"
-    bench_log "appended to $append"
-fi
+bench_report "$append"
