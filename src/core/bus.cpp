@@ -4,6 +4,8 @@
 #include "bus_impl.h"
 #include "oasis/log.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <ctime>
 
@@ -369,10 +371,15 @@ bool Bus::connected() const {
 bool Bus::closed() const { return natsConnection_IsClosed(impl_->nc); }
 
 // nats.c 3.4.1's exit handler frees OpenSSL's list of compression methods
-// behind OpenSSL's back; OpenSSL's exit handler frees it again unless it
-// runs first, i.e. unless it was registered after nats.c's. Opening nats.c
-// before OpenSSL is first used orders them so.
+// behind OpenSSL's back, and nats.c frees a closed connection's TLS context
+// on threads of its own, which may still run while the process exits. So
+// OpenSSL gets no exit handler at all (OPENSSL_INIT_NO_ATEXIT, which must
+// come before OpenSSL is first used): its cleanup at exit would free
+// memory twice, or under those threads (a crash now and then as a CLI
+// over TLS exited). The process's memory goes back to the system anyway.
 Status open_bus_library() {
+    if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) != 1)
+        return error(Code::internal, "OpenSSL could not be initialised");
     return nats_status(nats_Open(-1), "open the NATS library");
 }
 
