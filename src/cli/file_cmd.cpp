@@ -203,7 +203,8 @@ int run_file_batch(Context& ctx, std::string_view verb, const std::string& paylo
     auto answer = ctx.call("file", verb, payload, exit);
     if (!answer) {
         if (ctx.last_call_timed_out())
-            std::fprintf(stderr, "oasis: the batch may have started anyway: see `oasis exec get %s`\n",
+            std::fprintf(stderr,
+                         "oasis: the batch may have started anyway: see `oasis exec get %s`\n",
                          batch_id.c_str());
         return exit;
     }
@@ -326,7 +327,8 @@ int file_apply(int argc, char** argv, int first) {
         return Context::fail(reply.status());
 
     auto hex = store_content(*ctx, src, source);
-    if (!hex.ok()) return hex.status().message().empty() ? kUnavailable : Context::fail(hex.status());
+    if (!hex.ok())
+        return hex.status().message().empty() ? kUnavailable : Context::fail(hex.status());
     req.file.sha256 = *hex;
     req.file.size = source.size;
     return run_file_batch(*ctx, "apply", wire::encode(req), req.batch_id, req.file.source_path);
@@ -387,7 +389,8 @@ int file_history(int argc, char** argv, int first) {
     cxxopts::Options options("oasis file history",
                              "Lists the revisions of a source path, newest first: content hash, "
                              "size, destination, owner, mode, who and when, and the nodes it was "
-                             "applied on (a later revision may have replaced it there since).\n\n  oasis file history --source-path PATH\n");
+                             "applied on (a later revision may have replaced it there since)."
+                             "\n\n  oasis file history --source-path PATH\n");
     options.add_options()("source-path", "the --src given to `file apply` (made absolute)",
                           cxxopts::value<std::string>());
     Context::add_common_options(options);

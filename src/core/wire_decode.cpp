@@ -149,7 +149,8 @@ std::optional<FileWrite> read_file_write(ObjectReader& parent, bool required) {
     if (!is_sha256_hex(v.sha256)) r->fail("sha256", "is not 64 lower-case hex digits");
     if (Status st = check_destination(v.dest); !st.ok()) r->fail("dest", st.message());
     if (!v.owner.empty())
-        if (auto owner = parse_owner(v.owner); !owner.ok()) r->fail("owner", owner.status().message());
+        if (auto owner = parse_owner(v.owner); !owner.ok())
+            r->fail("owner", owner.status().message());
     return v;
 }
 

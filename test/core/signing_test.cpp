@@ -434,7 +434,8 @@ TEST_CASE("a file task's signed bytes end with its file fields", "[signing]") {
     std::string bytes = task_signing_bytes(t);
     // After the empty argv: each text field length-prefixed, each number
     // an i64, mode 0640 = 0x1a0.
-    std::string tail = hex(bytes.substr(bytes.size() - (4 + 13 + 8 + 4 + 64 + 8 + 4 + 17 + 8 + 4 + 7)));
+    const std::size_t file_fields = 4 + 13 + 8 + 4 + 64 + 8 + 4 + 17 + 8 + 4 + 7;
+    std::string tail = hex(bytes.substr(bytes.size() - file_fields));
     CHECK(tail.substr(0, 8) == "0000000d");
     CHECK(tail.find("00000000000001a0") != std::string::npos);
     wire::Task none = t;
