@@ -368,19 +368,19 @@ std::string mode_text(const std::optional<unsigned>& mode) {
     return mode ? format_mode(*mode) : "kept";
 }
 
-std::string applied_text(const Context& ctx, const wire::RevisionView& v) {
+// "a,b and 3 more": the names a reply lists, then how many it left out.
+std::string names_text(const Context& ctx, const std::vector<std::string>& names,
+                       std::size_t count) {
     std::string out;
-    for (const auto& name : v.applied) out += (out.empty() ? "" : ",") + ctx.shown(name);
-    if (v.applied_count > v.applied.size())
-        out += " and " + std::to_string(v.applied_count - v.applied.size()) + " more";
+    for (const auto& name : names) out += (out.empty() ? "" : ",") + ctx.shown(name);
+    if (count > names.size()) out += " and " + std::to_string(count - names.size()) + " more";
+    return out;
+}
+
+std::string applied_text(const Context& ctx, const wire::RevisionView& v) {
+    std::string out = names_text(ctx, v.applied, v.applied_count);
     if (out.empty()) out = "-";
-    if (v.failed_count) {
-        std::string failed;
-        for (const auto& name : v.failed) failed += (failed.empty() ? "" : ",") + ctx.shown(name);
-        if (v.failed_count > v.failed.size())
-            failed += " and " + std::to_string(v.failed_count - v.failed.size()) + " more";
-        out += "  (failed: " + failed + ")";
-    }
+    if (v.failed_count) out += "  (failed: " + names_text(ctx, v.failed, v.failed_count) + ")";
     if (v.pending) out += "  (" + std::to_string(v.pending) + " pending)";
     return out;
 }

@@ -123,7 +123,13 @@ Result<wire::FileApplyReply> ControlService::record_revision(const std::string& 
         const auto max_payload = static_cast<std::size_t>(bus_.max_payload());
         const std::size_t budget = max_payload > 8192 ? max_payload - 4096 : max_payload / 2;
         while (encoded.size() > budget && history.revisions.size() > 1) {
-            history.revisions.erase(history.revisions.begin());
+            // As many of the oldest as the excess is a share of the whole
+            // (at least one): one or two encodings, not one per revision.
+            std::size_t n = history.revisions.size();
+            std::size_t drop = n * (encoded.size() - budget) / encoded.size() + 1;
+            history.revisions.erase(
+                history.revisions.begin(),
+                history.revisions.begin() + static_cast<std::ptrdiff_t>(std::min(drop, n - 1)));
             encoded = wire::encode(history);
         }
         auto stored = bus_.js_publish(subject, encoded, cas);
