@@ -53,7 +53,7 @@ int run_daemon(const char* role, int argc, char** argv, int first,
         std::fprintf(stderr, "oasis: error: %s\n", st.message().c_str());
         return 2;
     }
-    if (auto st = oasis::open_bus_library(); !st.ok()) {  // before any OpenSSL use
+    if (auto st = oasis::open_bus_library(); !st.ok()) {
         std::fprintf(stderr, "oasis: error: %s\n", st.message().c_str());
         return 3;
     }

@@ -260,11 +260,9 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// Opens the NATS library (Bus::connect does too). A process that calls
-// shutdown_bus_library must open it before it first uses OpenSSL, e.g. to
-// read a certificate: nats.c 3.4.1's exit handler frees a list of
-// OpenSSL's that OpenSSL's own handler frees again, and crashes, when
-// OpenSSL's was registered first. Daemons call it first thing.
+// Opens the NATS library (Bus::connect does too). Any program linked with
+// the Bus runs OpenSSL without an exit handler, chosen before main: see
+// bus.cpp.
 Status open_bus_library();
 
 // Releases the NATS library's threads; call once at process exit, after

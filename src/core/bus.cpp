@@ -172,7 +172,6 @@ Bus::~Bus() {
 }
 
 Result<std::unique_ptr<Bus>> Bus::connect(const BusOptions& options) {
-    // Before the certificates are read below; see open_bus_library.
     OASIS_RETURN_IF_ERROR(open_bus_library());
 
     // TLS files are checked here, where each can be named with what to do,
@@ -373,12 +372,19 @@ bool Bus::closed() const { return natsConnection_IsClosed(impl_->nc); }
 // nats.c 3.4.1's exit handler frees OpenSSL's list of compression methods
 // behind OpenSSL's back, and nats.c frees a closed connection's TLS context
 // on threads of its own, which may still run while the process exits. So
-// OpenSSL gets no exit handler at all (OPENSSL_INIT_NO_ATEXIT, which must
-// come before OpenSSL is first used): its cleanup at exit would free
-// memory twice, or under those threads (a crash now and then as a CLI
-// over TLS exited). The process's memory goes back to the system anyway.
+// OpenSSL gets no exit handler at all (OPENSSL_INIT_NO_ATEXIT): its cleanup
+// at exit would free memory twice, or under those threads (a crash now and
+// then as a CLI over TLS exited). The process's memory goes back to the
+// system anyway. OpenSSL settles the question at its first use, whatever
+// that is (the CLI reads its own certificate before it connects), so it
+// is settled here, before main, in every program that holds a Bus.
+namespace {
+const bool openssl_without_exit_handler =
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) == 1;
+}  // namespace
+
 Status open_bus_library() {
-    if (OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr) != 1)
+    if (!openssl_without_exit_handler)
         return error(Code::internal, "OpenSSL could not be initialised");
     return nats_status(nats_Open(-1), "open the NATS library");
 }
