@@ -14,6 +14,7 @@
 //
 // Prints a markdown table on stdout; each figure is the median of --runs.
 // Creates and at the end deletes the stream CATCHUP_BENCH (cb.>).
+#include "bench_args.h"
 #include "bench_bus.h"
 
 #include <cxxopts.hpp>
@@ -59,11 +60,8 @@ int main(int argc, char** argv) {
         cxxopts::value<int>(backlog))("agents", "agents with nothing queued",
                                       cxxopts::value<int>(agents))(
         "runs", "runs per figure", cxxopts::value<int>(runs))("h,help", "show this help");
-    auto args = options.parse(argc, argv);
-    if (args.count("help")) {
-        std::printf("%s", options.help().c_str());
-        return 0;
-    }
+    if (int exit_code = 0; !oasis::bench::parse_flags(options, argc, argv, exit_code))
+        return exit_code;
     auto bus = oasis::bench::quiet_bus(url, "catchup-bench");
     if (!bus) return 1;
     oasis::Bus& b = *bus;

@@ -35,6 +35,7 @@
 // summary line on stdout. With --trace, prints for every batch, once it has
 // been quiet for a second, when its tasks arrived and its results were
 // stored, relative to when the server created it.
+#include "bench_args.h"
 #include "sim_fleet.h"
 
 #include "oasis/log.h"
@@ -125,18 +126,7 @@ bool parse_options(int argc, char** argv, SimOptions& o, int& exit_code) {
          cxxopts::value<bool>(o.trace))
         ("h,help", "show this help");
     // clang-format on
-    try {
-        auto args = options.parse(argc, argv);
-        if (args.count("help")) {
-            std::printf("%s", options.help().c_str());
-            exit_code = 0;
-            return false;
-        }
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "oasis-fleet-sim: error: %s (see --help)\n", e.what());
-        exit_code = 2;
-        return false;
-    }
+    if (!parse_flags(options, argc, argv, exit_code)) return false;
     if (o.connections == 0) o.connections = o.agents / 500 + 1;
     const char* bad = nullptr;
     if (!parse_delivery(delivery, o.delivery))

@@ -28,6 +28,8 @@
 // NATS_FLOOR_FW (floor.fw.>).
 //
 // Prints a markdown table on stdout.
+#include "bench_args.h"
+
 #include "oasis/bus.h"
 #include "oasis/log.h"
 #include "oasis/wire.h"
@@ -278,18 +280,7 @@ bool parse_options(int argc, char** argv, FloorOptions& o, int& exit_code) {
         ("nats-url", "NATS server", cxxopts::value<std::string>(o.nats_url))
         ("h,help", "show this help");
     // clang-format on
-    try {
-        auto args = options.parse(argc, argv);
-        if (args.count("help")) {
-            std::printf("%s", options.help().c_str());
-            exit_code = 0;
-            return false;
-        }
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "nats_floor: error: %s (see --help)\n", e.what());
-        exit_code = 2;
-        return false;
-    }
+    if (!parse_flags(options, argc, argv, exit_code)) return false;
     if (o.connections == 0) o.connections = o.count / 500 + 1;
     if (o.count < 1 || o.count > 100000 || o.runs < 1 || o.runs > 100 || o.connections < 1 ||
         o.connections > o.count || o.publishers < 1 || o.publishers > 1024) {

@@ -15,6 +15,7 @@
 // once, each on its own connection through its own consumer (N agents
 // fetching one file), and counts N times the bytes; --kv prints the medians
 // as "name value" lines, in seconds, instead of the table.
+#include "bench_args.h"
 #include "bench_bus.h"
 #include "oasis/object_store.h"
 
@@ -117,11 +118,8 @@ int main(int argc, char** argv) {
          cxxopts::value<bool>(kv))
         ("h,help", "show this help");
     // clang-format on
-    auto args = options.parse(argc, argv);
-    if (args.count("help")) {
-        std::printf("%s", options.help().c_str());
-        return 0;
-    }
+    if (int exit_code = 0; !oasis::bench::parse_flags(options, argc, argv, exit_code))
+        return exit_code;
     if (size_mib < 1 || runs < 1 || readers < 1 || readers > 1000) {
         std::fprintf(stderr,
                      "object_store_bench: --size-mib, --runs and --readers must be >= 1, "
