@@ -51,6 +51,10 @@ private:
 
 inline Status error(Code code, std::string message) { return {code, std::move(message)}; }
 
+// A failed system call: "what: <strerror(err)>", permission_denied for
+// EPERM and EACCES, io_error otherwise.
+Status system_error(int err, const std::string& what);
+
 template <typename T>
 class [[nodiscard]] Result {
 public:

@@ -18,11 +18,6 @@ namespace oasis::agent {
 
 namespace {
 
-Status sys_error(int err, const std::string& what) {
-    Code code = (err == EPERM || err == EACCES) ? Code::permission_denied : Code::io_error;
-    return error(code, what + ": " + std::strerror(err));
-}
-
 // An owner as this node knows it; `label` is "user:group" as given.
 struct ResolvedOwner {
     uid_t uid = 0;
@@ -44,7 +39,7 @@ Result<Id> lookup(const std::string& name, const char* what,
             continue;
         }
         if (rc != 0)
-            return sys_error(rc, std::string("cannot look up ") + what + " \"" + name + "\"");
+            return system_error(rc, std::string("cannot look up ") + what + " \"" + name + "\"");
         if (found == nullptr)
             return error(Code::not_found,
                          std::string("unknown ") + what + " \"" + name + "\" on this node");
@@ -128,14 +123,14 @@ Result<Destination> inspect_destination(const std::string& dest) {
         d.exists = true;
         return d;
     }
-    if (errno != ENOENT && errno != ENOTDIR) return sys_error(errno, "cannot inspect " + dest);
+    if (errno != ENOENT && errno != ENOTDIR) return system_error(errno, "cannot inspect " + dest);
 
     struct stat dir_st {};
     int err = ::stat(d.dir.c_str(), &dir_st) == 0 ? 0 : errno;
     if (err == ENOENT)
         return error(Code::not_found,
                      "directory " + d.dir + " does not exist; Oasis does not create directories");
-    if (err != 0) return sys_error(err, "cannot inspect directory " + d.dir);
+    if (err != 0) return system_error(err, "cannot inspect directory " + d.dir);
     if (!S_ISDIR(dir_st.st_mode))
         return error(Code::invalid_argument, d.dir + " is not a directory");
     return d;
@@ -192,23 +187,32 @@ Status receive(const FileTarget& t, const ContentFetcher& fetch, TempFile& temp)
     return {};
 }
 
-// Owner first, then mode: chown clears the setuid and setgid bits.
+// Owner first, then mode: chown clears the setuid and setgid bits. With no
+// owner asked for, a file that exists keeps its owner.
 Status set_owner_and_mode(const TempFile& temp, const Destination& d,
                           std::optional<ResolvedOwner> owner, std::optional<unsigned> mode) {
-    if (!owner && d.exists)
+    bool kept = !owner && d.exists;
+    if (kept)
         owner = ResolvedOwner{d.st.st_uid, d.st.st_gid,
                               std::to_string(d.st.st_uid) + ":" + std::to_string(d.st.st_gid)};
     struct stat now {};
-    if (::fstat(temp.fd(), &now) != 0) return sys_error(errno, "cannot inspect " + temp.path());
+    if (::fstat(temp.fd(), &now) != 0) return system_error(errno, "cannot inspect " + temp.path());
     bool chown_needed = owner && (now.st_uid != owner->uid || now.st_gid != owner->gid);
-    if (chown_needed && ::fchown(temp.fd(), owner->uid, owner->gid) != 0)
-        return sys_error(errno, "cannot set owner " + owner->label + " (uid " +
-                                    std::to_string(owner->uid) + ", gid " +
-                                    std::to_string(owner->gid) + ") on " + temp.path());
+    if (chown_needed && ::fchown(temp.fd(), owner->uid, owner->gid) != 0) {
+        int err = errno;
+        std::string what = std::string(kept ? "cannot keep the owner " : "cannot set owner ") +
+                           owner->label + " (uid " + std::to_string(owner->uid) + ", gid " +
+                           std::to_string(owner->gid) + ") of " + d.dir +
+                           (d.dir.ends_with('/') ? "" : "/") + d.base;
+        if (err == EPERM && ::geteuid() != 0)
+            what += " (this agent runs as uid " + std::to_string(::geteuid()) +
+                    ", which may give files only to itself and its own groups)";
+        return system_error(err, what);
+    }
 
     unsigned bits = mode ? *mode : d.exists ? (d.st.st_mode & 07777) : 0644;
     if (::fchmod(temp.fd(), bits) != 0)
-        return sys_error(errno, "cannot set mode " + format_mode(bits) + " on " + temp.path());
+        return system_error(errno, "cannot set mode " + format_mode(bits) + " on " + temp.path());
     return {};
 }
 

@@ -21,11 +21,6 @@ constexpr std::size_t kRandomLength = 12;
 constexpr std::size_t kMaxName = 255;  // NAME_MAX on Linux file systems
 constexpr int kCreateAttempts = 8;
 
-Status sys_error(int err, const std::string& what) {
-    Code code = (err == EPERM || err == EACCES) ? Code::permission_denied : Code::io_error;
-    return error(code, what + ": " + std::strerror(err));
-}
-
 // libsodium's generator is thread-safe once sodium_init() has run.
 bool sodium_ready() {
     static const bool ready = sodium_init() >= 0;
@@ -97,7 +92,7 @@ Result<TempFile> TempFile::create(const std::string& dir, const std::string& pre
         std::string path = base + random_suffix();
         int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0 && errno == EEXIST) continue;
-        if (fd < 0) return sys_error(errno, "cannot create temporary file " + path);
+        if (fd < 0) return system_error(errno, "cannot create temporary file " + path);
         if (lock_linked(fd)) return TempFile(fd, std::move(path));
         ::close(fd);  // a cleaner took it for stale; it unlinks it
     }
@@ -120,22 +115,22 @@ Status TempFile::write(std::string_view bytes) {
     while (!bytes.empty()) {
         ssize_t n = ::write(fd_, bytes.data(), bytes.size());
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return sys_error(errno, "cannot write " + path_);
+        if (n < 0) return system_error(errno, "cannot write " + path_);
         bytes.remove_prefix(static_cast<std::size_t>(n));
     }
     return {};
 }
 
 Status TempFile::commit(const std::string& dir, const std::string& dest) {
-    if (::fsync(fd_) != 0) return sys_error(errno, "cannot sync " + path_);
+    if (::fsync(fd_) != 0) return system_error(errno, "cannot sync " + path_);
     if (::rename(path_.c_str(), dest.c_str()) != 0)
-        return sys_error(errno, "cannot rename " + path_ + " to " + dest);
+        return system_error(errno, "cannot rename " + path_ + " to " + dest);
     committed_ = true;
 
     int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int err = dir_fd < 0 ? errno : (::fsync(dir_fd) != 0 ? errno : 0);
     if (dir_fd >= 0) ::close(dir_fd);
-    if (err != 0) return sys_error(err, "replaced " + dest + " but cannot sync directory " + dir);
+    if (err != 0) return system_error(err, "replaced " + dest + " but cannot sync directory " + dir);
     return {};
 }
 

@@ -1,6 +1,8 @@
 #include "oasis/status.h"
 
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <string_view>
 
 namespace oasis {
@@ -37,6 +39,11 @@ Code code_from_name(std::string_view name) {
 Status Status::with_context(std::string_view context) const {
     if (ok()) return *this;
     return Status(code_, std::string(context) + ": " + message_);
+}
+
+Status system_error(int err, const std::string& what) {
+    Code code = (err == EPERM || err == EACCES) ? Code::permission_denied : Code::io_error;
+    return error(code, what + ": " + std::strerror(err));
 }
 
 }  // namespace oasis
