@@ -36,8 +36,6 @@ int agent_list(int argc, char** argv, int first) {
     if (!ctx) return exit;
 
     wire::AgentListRequest req;
-    if (ctx->args().count("target") > 1)
-        return Context::usage_error("-t/--target may be given once; combine selectors with `or`");
     if (ctx->args().count("target")) {
         auto sel = Selector::parse(ctx->args()["target"].as<std::string>());
         if (!sel.ok()) return Context::fail(sel.status());
@@ -57,7 +55,7 @@ int agent_list(int argc, char** argv, int first) {
         return kOk;
     }
     const auto* reply = &all;
-    bool verbose = ctx->args().count("verbose") > 0;
+    bool verbose = ctx->flag("verbose");
     auto now = wire::now_ms();
     std::printf("%-24s %-8s %-10s%s\n", "AGENT", "STATE", "LAST SEEN",
                 verbose ? " LABELS / GROUPS / FACTS" : "");

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 namespace oasis::cli {
@@ -55,27 +56,61 @@ void Context::add_common_options(cxxopts::Options& options) {
         "h,help", "show this help");
 }
 
-std::unique_ptr<Context> Context::parse(cxxopts::Options& options, int argc, char** argv, int first,
-                                        int& exit) {
-    auto ctx = std::make_unique<Context>();
+namespace {
+
+bool repeatable(const std::string& name) {
+    return name == "labels" || name == "label" || name == "groups";
+}
+
+Status check_given_once(const cxxopts::ParseResult& args) {
+    std::set<std::string> seen;
+    for (const auto& kv : args.arguments()) {
+        if (repeatable(kv.key()) || seen.insert(kv.key()).second) continue;
+        if (kv.key() == "target")
+            return error(Code::invalid_argument,
+                         "-t/--target may be given once; combine selectors with `or`, "
+                         "e.g. -t 'agent-1,agent-2'");
+        return error(Code::invalid_argument, "--" + kv.key() + " may be given once");
+    }
+    return {};
+}
+
+}  // namespace
+
+std::optional<cxxopts::ParseResult> Context::parse_flags(cxxopts::Options& options, int argc,
+                                                         char** argv, int first, int& exit) {
     std::vector<char*> args{argv[0]};
     for (int i = first; i < argc; ++i) args.push_back(argv[i]);
+    cxxopts::ParseResult parsed;
     try {
-        ctx->args_ = options.parse(static_cast<int>(args.size()), args.data());
+        parsed = options.parse(static_cast<int>(args.size()), args.data());
     } catch (const std::exception& e) {
         exit = usage_error(std::string(e.what()) + " (see --help)");
-        return nullptr;
+        return std::nullopt;
     }
-    if (ctx->args_.count("help")) {
+    if (parsed.count("help")) {
         std::cout << options.help();
         exit = kOk;
-        return nullptr;
+        return std::nullopt;
     }
-    if (!ctx->args_.unmatched().empty()) {
-        exit = usage_error("unexpected argument \"" + ctx->args_.unmatched().front() +
+    if (!parsed.unmatched().empty()) {
+        exit = usage_error("unexpected argument \"" + parsed.unmatched().front() +
                            "\" (see --help)");
-        return nullptr;
+        return std::nullopt;
     }
+    if (Status st = check_given_once(parsed); !st.ok()) {
+        exit = usage_error(st.message());
+        return std::nullopt;
+    }
+    return parsed;
+}
+
+std::unique_ptr<Context> Context::parse(cxxopts::Options& options, int argc, char** argv, int first,
+                                        int& exit) {
+    auto parsed = parse_flags(options, argc, argv, first, exit);
+    if (!parsed) return nullptr;
+    auto ctx = std::make_unique<Context>();
+    ctx->args_ = std::move(*parsed);
     std::string output = ctx->args_["output"].as<std::string>();
     if (output != "text" && output != "json") {
         exit = usage_error("--output must be text or json, got \"" + output + "\"");

@@ -31,8 +31,16 @@ public:
     // reported).
     static std::unique_ptr<Context> parse(cxxopts::Options& options, int argc, char** argv,
                                           int first, int& exit);
+    // The flags alone, for commands that need no configuration or NATS.
+    // Any flag but --labels, --label and --groups may be given once: a
+    // second --agent-id is an error, not the one that wins.
+    static std::optional<cxxopts::ParseResult> parse_flags(cxxopts::Options& options, int argc,
+                                                           char** argv, int first, int& exit);
 
     const cxxopts::ParseResult& args() const { return args_; }
+    // A flag without a value (--yes, --verbose): true when given bare or
+    // as --name=true, false when absent or --name=false.
+    bool flag(const std::string& name) const { return args_[name].as<bool>(); }
     bool json() const { return json_; }
     // Whether stdout/stderr are terminals (live progress goes to stderr).
     bool stdout_tty() const { return stdout_tty_; }

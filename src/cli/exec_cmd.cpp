@@ -46,9 +46,6 @@ int exec_run(int argc, char** argv, int first) {
 
     if (!ctx->args().count("target"))
         return Context::usage_error("missing -t/--target SELECTOR (use `all` for every node)");
-    if (ctx->args().count("target") > 1 || ctx->args().count("timeout") > 1)
-        return Context::usage_error("-t/--target and --timeout may be given once; combine "
-                                    "selectors with `or`, e.g. -t 'agent-1,agent-2'");
     if (command.empty())
         return Context::usage_error("missing command: put it after `--`, e.g. "
                                     "oasis exec run -t all -- uptime");
@@ -142,7 +139,7 @@ int exec_get(int argc, char** argv, int first) {
     wire::BatchReport report;
     report.batch = b;
     report.total = known->total;
-    bool wait = ctx->args().count("wait") > 0;
+    bool wait = ctx->flag("wait");
     if (!follow_batch(*ctx, report, wait ? report.total : finished)) return kInterrupted;
     if (ctx->json()) {
         std::cout << wire::encode(report) << "\n";

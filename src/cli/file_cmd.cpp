@@ -32,9 +32,19 @@ using Clock = std::chrono::steady_clock;
 
 // A source path as history keys it: absolute, "." and ".." and doubled
 // slashes taken out, symlinks not resolved (the path the operator names).
-std::string source_path_of(const std::string& given) {
-    std::string path = std::filesystem::absolute(given).lexically_normal().string();
+// `flag` names it in errors.
+Result<std::string> source_path_of(const std::string& given, const std::string& flag) {
+    if (given.empty())
+        return error(Code::invalid_argument, flag + " is empty; give the path of the source file");
+    std::error_code ec;
+    std::filesystem::path abs = std::filesystem::absolute(given, ec);
+    if (ec)
+        return error(Code::invalid_argument,
+                     flag + ": cannot make \"" + given + "\" absolute (" + ec.message() +
+                         "); give an absolute path, or run from a directory that exists");
+    std::string path = abs.lexically_normal().string();
     while (path.size() > 1 && path.back() == '/') path.pop_back();
+    OASIS_RETURN_IF_ERROR(check_destination(path, flag));
     return path;
 }
 
@@ -162,18 +172,13 @@ Result<std::string> store_content(Context& ctx, const std::string& path, Source&
     return hex;
 }
 
-// The flags that must be given once: each missing or repeated one is a
-// usage error naming it.
-std::optional<int> require_once(const Context& ctx, std::initializer_list<const char*> required,
-                                std::initializer_list<const char*> optional) {
+// The flags a command requires: each missing one is a usage error naming
+// it (Context::parse refuses any given twice).
+std::optional<int> require(const Context& ctx, std::initializer_list<const char*> required) {
     for (const char* name : required) {
         if (!ctx.args().count(name))
             return Context::usage_error(std::string("missing --") + name);
     }
-    for (auto names : {required, optional})
-        for (const char* name : names)
-            if (ctx.args().count(name) > 1)
-                return Context::usage_error(std::string("--") + name + " may be given once");
     return std::nullopt;
 }
 
@@ -237,18 +242,17 @@ void add_batch_options(cxxopts::Options& options) {
 }
 
 // Adds --dest, -t, --timeout and the common flags to `options`, parses,
-// and checks that the flags given once are. Null (with `exit` set) when
-// the command should end at once.
+// and checks that the required flags are there. Null (with `exit` set)
+// when the command should end at once.
 std::unique_ptr<Context> parse_batch_command(cxxopts::Options& options, int argc, char** argv,
                                              int first,
                                              std::initializer_list<const char*> required,
-                                             std::initializer_list<const char*> optional,
                                              int& exit) {
     add_batch_options(options);
     Context::add_common_options(options);
     auto ctx = Context::parse(options, argc, argv, first, exit);
     if (!ctx) return nullptr;
-    if (auto bad = require_once(*ctx, required, optional)) {
+    if (auto bad = require(*ctx, required)) {
         exit = *bad;
         return nullptr;
     }
@@ -293,8 +297,7 @@ int file_apply(int argc, char** argv, int first) {
         ("mode", "octal: 644, 0644, 0o644, 2755 (default: an existing file's, else 0644)",
          cxxopts::value<std::string>());
     int exit = kOk;
-    auto ctx = parse_batch_command(options, argc, argv, first, {"src", "dest", "target"},
-                                   {"owner", "mode", "timeout"}, exit);
+    auto ctx = parse_batch_command(options, argc, argv, first, {"src", "dest", "target"}, exit);
     if (!ctx) return exit;
 
     wire::FileApplyRequest req;
@@ -313,9 +316,9 @@ int file_apply(int argc, char** argv, int first) {
     const std::string src = ctx->args()["src"].as<std::string>();
     Source source;
     if (Status st = open_source(src, source); !st.ok()) return Context::usage_error(st.message());
-    req.file.source_path = source_path_of(src);
-    if (Status st = check_destination(req.file.source_path, "--src"); !st.ok())
-        return Context::usage_error(st.message());
+    auto source_path = source_path_of(src, "--src");
+    if (!source_path.ok()) return Context::usage_error(source_path.status().message());
+    req.file.source_path = *source_path;
 
     // The server checks the request (the selector above all) before the
     // upload; the content's hash is not known yet, so a stand-in is sent.
@@ -347,14 +350,16 @@ int file_rollback(int argc, char** argv, int first) {
          cxxopts::value<std::string>());
     int exit = kOk;
     auto ctx = parse_batch_command(options, argc, argv, first,
-                                   {"source-path", "revision", "dest", "target"}, {"timeout"},
-                                   exit);
+                                   {"source-path", "revision", "dest", "target"}, exit);
     if (!ctx) return exit;
 
     wire::FileRollbackRequest req;
     req.batch_id = wire::new_batch_id();
     if (!read_batch_options(*ctx, req.dest, req.selector, req.timeout_sec, exit)) return exit;
-    req.source_path = source_path_of(ctx->args()["source-path"].as<std::string>());
+    auto source_path =
+        source_path_of(ctx->args()["source-path"].as<std::string>(), "--source-path");
+    if (!source_path.ok()) return Context::usage_error(source_path.status().message());
+    req.source_path = *source_path;
     std::string text = ctx->args()["revision"].as<std::string>();
     auto n = parse_limit(text, 1 << 30);
     if (!n.ok())
@@ -397,8 +402,11 @@ int file_history(int argc, char** argv, int first) {
     int exit = kOk;
     auto ctx = Context::parse(options, argc, argv, first, exit);
     if (!ctx) return exit;
-    if (auto bad = require_once(*ctx, {"source-path"}, {})) return *bad;
-    wire::FileHistoryRequest req{source_path_of(ctx->args()["source-path"].as<std::string>())};
+    if (auto bad = require(*ctx, {"source-path"})) return *bad;
+    auto source_path =
+        source_path_of(ctx->args()["source-path"].as<std::string>(), "--source-path");
+    if (!source_path.ok()) return Context::usage_error(source_path.status().message());
+    wire::FileHistoryRequest req{*source_path};
     auto payload = ctx->call("file", "history", wire::encode(req), exit);
     if (!payload) return exit;
     auto reply = wire::decode_file_history_reply(*payload);
@@ -447,7 +455,7 @@ int file_clear(int argc, char** argv, int first) {
     int exit = kOk;
     auto ctx = Context::parse(options, argc, argv, first, exit);
     if (!ctx) return exit;
-    if (!ctx->args().count("yes")) {
+    if (!ctx->flag("yes")) {
         if (!isatty(STDIN_FILENO))
             return Context::usage_error(
                 "file clear deletes every stored file and history; give --yes to do it "

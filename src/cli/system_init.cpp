@@ -44,33 +44,6 @@ struct Planned {
     unsigned mode;
 };
 
-// Parses argv[first..] for a command that needs no configuration or NATS;
-// returns nullopt with `exit` set when the command should end at once.
-std::optional<cxxopts::ParseResult> parse_args(cxxopts::Options& options, int argc, char** argv,
-                                               int first, int& exit) {
-    options.add_options()("h,help", "show this help");
-    std::vector<char*> args{argv[0]};
-    for (int i = first; i < argc; ++i) args.push_back(argv[i]);
-    cxxopts::ParseResult parsed;
-    try {
-        parsed = options.parse(static_cast<int>(args.size()), args.data());
-    } catch (const std::exception& e) {
-        exit = Context::usage_error(std::string(e.what()) + " (see --help)");
-        return std::nullopt;
-    }
-    if (parsed.count("help")) {
-        std::cout << options.help();
-        exit = kOk;
-        return std::nullopt;
-    }
-    if (!parsed.unmatched().empty()) {
-        exit = Context::usage_error("unexpected argument \"" + parsed.unmatched().front() +
-                                    "\" (see --help)");
-        return std::nullopt;
-    }
-    return parsed;
-}
-
 // The absolute form of --dir. It is written into TOML, YAML and the NATS
 // configuration as a quoted string, so characters that need escaping in
 // any of them are refused rather than escaped three ways.
@@ -347,7 +320,8 @@ int system_init(int argc, char** argv, int first) {
         "localhost and 127.0.0.1 are always included)",
         cxxopts::value<std::vector<std::string>>());
     int exit = kOk;
-    auto args = parse_args(options, argc, argv, first, exit);
+    options.add_options()("h,help", "show this help");
+    auto args = Context::parse_flags(options, argc, argv, first, exit);
     if (!args) return exit;
 
     auto dir = absolute_dir(*args);
@@ -356,7 +330,7 @@ int system_init(int argc, char** argv, int first) {
     if (!nats_req.ok()) return Context::fail(nats_req.status());
     auto plan = plan_setup(*dir, *nats_req);
     if (!plan.ok()) return Context::fail(plan.status());
-    Status st = check_overwrite(*dir, *plan, args->count("force") > 0);
+    Status st = check_overwrite(*dir, *plan, (*args)["force"].as<bool>());
     if (!st.ok()) return Context::fail(st);
     st = write_plan(*dir, *plan);
     if (!st.ok()) return Context::fail(st);
@@ -389,7 +363,8 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
         "dir", std::string("the directory `system init` wrote (default: ./") + kDefaultDir + ")",
         cxxopts::value<std::string>())("force", "replace the agent's certificate if it exists");
     int exit = kOk;
-    auto args = parse_args(options, argc, argv, first, exit);
+    options.add_options()("h,help", "show this help");
+    auto args = Context::parse_flags(options, argc, argv, first, exit);
     if (!args) return exit;
     if (!args->count("agent-id")) return Context::usage_error("missing --agent-id ID");
     std::string id = (*args)["agent-id"].as<std::string>();
@@ -402,7 +377,7 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
     if (!ca.ok()) return Context::fail(ca.status());
     const std::string agents = *dir + "/certs/agents";
     const std::string bundle = agents + "/" + id;
-    if (!args->count("force") && fs::exists(bundle + "/" + id + ".pem"))
+    if (!(*args)["force"].as<bool>() && fs::exists(bundle + "/" + id + ".pem"))
         return Context::usage_error(bundle + "/" + id +
                                     ".pem already exists; pass --force to replace it");
 

@@ -1,16 +1,17 @@
 #include "oasis/file_spec.h"
 
+#include "oasis/json.h"
+
+#include "config_values.h"
+
 #include <cstdio>
 
 namespace oasis {
 
 namespace {
 
-std::string quoted(std::string_view text) {
-    std::string out = "\"";
-    for (char c : text.substr(0, 64)) out += (static_cast<unsigned char>(c) < 0x20) ? '?' : c;
-    return out + (text.size() > 64 ? "...\"" : "\"");
-}
+// Quoted in messages: escaped, and cut short if long.
+std::string quoted(std::string_view text) { return core::quote(text); }
 
 bool all_digits(std::string_view s) {
     if (s.empty()) return false;
@@ -106,6 +107,9 @@ Status check_destination(std::string_view path, std::string_view what) {
     for (char c : path)
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
             return bad("holds a control character");
+    // Requests are JSON, which carries text: other bytes would arrive as
+    // U+FFFD, a different path from the one named.
+    if (!is_valid_utf8(path)) return bad("is not valid UTF-8; Oasis names files in UTF-8 only");
     for (std::size_t at = 1; at <= path.size();) {
         auto slash = path.find('/', at);
         std::string_view part =

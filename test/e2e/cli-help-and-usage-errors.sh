@@ -9,8 +9,10 @@ source "$(dirname "$0")/lib.sh"
 port=$(free_port)
 export OASIS__NATS__URL="nats://127.0.0.1:$port"
 
-for command in "" system "system status" agent "agent list" "agent set" "agent run" \
-               exec "exec run" "exec get" "exec list" "exec cancel" audit "audit list" server; do
+for command in "" system "system status" "system init" "system issue-agent-cert" \
+               agent "agent list" "agent set" "agent run" \
+               exec "exec run" "exec get" "exec list" "exec cancel" audit "audit list" \
+               file "file apply" "file history" "file rollback" "file clear" server; do
     for flag in --help -h; do
         # shellcheck disable=SC2086  # the command words split on purpose
         cli $command $flag
@@ -61,4 +63,44 @@ expect_usage_error 'oasis: error: --output must be text or json, got "xml"' \
     system status --output xml
 expect_usage_error 'oasis: error: unexpected argument "--bogus" (see --help)' server --bogus
 expect_usage_error 'oasis: error: unexpected argument "--bogus" (see --help)' agent run --bogus
+
+# A flag given twice is refused, whichever it is, rather than the last one
+# winning (a second --agent-id changed the wrong agent); only --labels,
+# --label and --groups repeat.
+expect_usage_error 'oasis: error: --agent-id may be given once' \
+    agent set --agent-id agent-6 --agent-id agent-5 --labels x=1
+expect_usage_error 'oasis: error: --limit may be given once' exec list --limit 5 --limit 7
+expect_usage_error 'oasis: error: --output may be given once' exec list -o json --output text
+expect_usage_error 'oasis: error: --timeout may be given once' \
+    exec run -t all --timeout 5 --timeout 7 -- true
+expect_usage_error "oasis: error: -t/--target may be given once; combine selectors with \`or\`, \
+e.g. -t 'agent-1,agent-2'" exec run -t agent-1 -t agent-2 -- true
+expect_usage_error 'oasis: error: --dir may be given once' system init --dir "$T/a" --dir "$T/b"
+expect_usage_error 'oasis: error: --mode may be given once' \
+    file apply --src /etc/hostname --dest /tmp/x -t all --mode 644 --mode 600
+
+# A flag without a value takes true or false, and nothing else: --yes=false
+# is no (a clear with nobody to ask refuses), never yes.
+cli file clear --yes=false </dev/null
+expect_rc 2 "file clear --yes=false"
+expect_contains "$ERR" "give --yes to do it without a terminal" "file clear --yes=false"
+expect_usage_error "oasis: error: Argument ‘maybe’ failed to parse (see --help)" \
+    file clear --yes=maybe
+expect_usage_error "oasis: error: Argument ‘x’ failed to parse (see --help)" \
+    agent list --verbose=x
+
+# Source paths: empty, not UTF-8 (JSON would carry U+FFFD, another path),
+# and relative from a directory that no longer exists.
+expect_usage_error 'oasis: error: --source-path is empty; give the path of the source file' \
+    file history --source-path ''
+expect_usage_error 'oasis: error: --source-path: "/tmp/\xff" is not valid UTF-8; Oasis names files in UTF-8 only' \
+    file history --source-path $'/tmp/\xff'
+expect_usage_error 'oasis: error: --dest: "/tmp/\xfe" is not valid UTF-8; Oasis names files in UTF-8 only' \
+    file rollback --source-path /etc/hostname --revision 1 --dest $'/tmp/\xfe' -t all
+mkdir "$T/gone"
+(
+    cd "$T/gone" && rmdir "$T/gone"
+    expect_usage_error 'oasis: error: --source-path: cannot make "x" absolute (No such file or directory); give an absolute path, or run from a directory that exists' \
+        file history --source-path x
+)
 ok
