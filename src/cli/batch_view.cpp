@@ -4,6 +4,8 @@
 #include "interrupt.h"
 #include "result_feed.h"
 
+#include "config_values.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -83,15 +85,12 @@ bool all_succeeded(const std::array<std::size_t, wire::kNodeStateCount>& counts)
 // (text) and a live count on a terminal. Fills `report`. Returns false on
 // Ctrl-C.
 Result<int> parse_timeout(const std::string& text) {
-    char* rest = nullptr;
-    errno = 0;
-    long timeout = std::strtol(text.c_str(), &rest, 10);
-    if (text.empty() || *rest != '\0' || errno != 0 || timeout < 1 ||
-        timeout > wire::kMaxTimeoutSec)
+    auto timeout = parse_count(text, 1, wire::kMaxTimeoutSec);
+    if (!timeout)
         return error(Code::invalid_argument,
                      "--timeout must be a whole number of seconds from 1 to " +
-                         std::to_string(wire::kMaxTimeoutSec) + ", got \"" + text + "\"");
-    return static_cast<int>(timeout);
+                         std::to_string(wire::kMaxTimeoutSec) + ", got " + core::quote(text));
+    return *timeout;
 }
 
 bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted) {

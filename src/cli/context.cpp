@@ -4,6 +4,8 @@
 #include "oasis/pki.h"
 #include "oasis/wire.h"
 
+#include "config_values.h"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -221,14 +223,23 @@ std::optional<std::string> Context::call(std::string_view group, std::string_vie
     return std::move(reply->data);
 }
 
+std::optional<int> parse_count(const std::string& text, int min, int max) {
+    // Digits only: strtol alone would take " 5" and "+5".
+    if (text.empty() || text.size() > 10 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    long n = std::strtol(text.c_str(), nullptr, 10);
+    if (n < min || n > max) return std::nullopt;
+    return static_cast<int>(n);
+}
+
 Result<int> parse_limit(const std::string& text, int max) {
-    char* rest = nullptr;
-    errno = 0;
-    long limit = std::strtol(text.c_str(), &rest, 10);
-    if (text.empty() || *rest != '\0' || errno == ERANGE || limit < 1 || limit > max)
+    auto limit = parse_count(text, 1, max);
+    if (!limit)
         return error(Code::invalid_argument, "--limit must be a whole number from 1 to " +
-                                                 std::to_string(max) + ", got \"" + text + "\"");
-    return static_cast<int>(limit);
+                                                 std::to_string(max) + ", got " +
+                                                 core::quote(text));
+    return *limit;
 }
 
 std::string for_terminal(std::string_view text) {

@@ -88,6 +88,8 @@ Result<std::string> caller_identity(const Config& config);
 
 // A --limit value: a whole number from 1 to `max`; invalid_argument naming
 // the range and what was given otherwise.
+// A whole number from min to max written as plain digits, or nullopt.
+std::optional<int> parse_count(const std::string& text, int min, int max);
 Result<int> parse_limit(const std::string& text, int max);
 
 // Exit code for a Status (not_found -> kNotFound, ...).

@@ -8,6 +8,8 @@
 #include "cli.h"
 #include "context.h"
 
+#include "config_values.h"
+
 #include "oasis/file_spec.h"
 #include "oasis/file_wire.h"
 #include "oasis/object_store.h"
@@ -361,10 +363,10 @@ int file_rollback(int argc, char** argv, int first) {
     if (!source_path.ok()) return Context::usage_error(source_path.status().message());
     req.source_path = *source_path;
     std::string text = ctx->args()["revision"].as<std::string>();
-    auto n = parse_limit(text, 1 << 30);
-    if (!n.ok())
-        return Context::usage_error("--revision must be a revision number (1, 2, ...), got \"" +
-                                    text + "\"");
+    auto n = parse_count(text, 1, 1 << 30);
+    if (!n)
+        return Context::usage_error("--revision must be a revision number (1, 2, ...), got " +
+                                    core::quote(text));
     req.revision = static_cast<std::uint64_t>(*n);
     return run_file_batch(*ctx, "rollback", wire::encode(req), req.batch_id, req.source_path);
 }

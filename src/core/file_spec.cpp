@@ -67,8 +67,8 @@ Result<unsigned> parse_mode(std::string_view text) {
     if (!ok)
         return error(Code::invalid_argument,
                      "--mode: " + quoted(text) +
-                         " is not an octal file mode; give 1 to 4 octal digits, e.g. 644, "
-                         "0644, 0o644 or 2755");
+                         " is not an octal file mode; give 1 to 4 octal digits, after 0 or 0o "
+                         "if you like: 644, 0644, 0o644 or 2755");
     return mode;
 }
 

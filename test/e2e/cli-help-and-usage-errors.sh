@@ -79,6 +79,14 @@ expect_usage_error 'oasis: error: --dir may be given once' system init --dir "$T
 expect_usage_error 'oasis: error: --mode may be given once' \
     file apply --src /etc/hostname --dest /tmp/x -t all --mode 644 --mode 600
 
+# Numbers are plain digits: no sign, no spaces, whatever strtol accepts.
+expect_usage_error 'oasis: error: --timeout must be a whole number of seconds from 1 to 604800, got " 5"' \
+    exec run -t all --timeout ' 5' -- true
+expect_usage_error 'oasis: error: --limit must be a whole number from 1 to 1000, got "+5"' \
+    exec list --limit +5
+expect_usage_error 'oasis: error: --revision must be a revision number (1, 2, ...), got "1 "' \
+    file rollback --source-path /etc/hostname --revision '1 ' --dest /tmp/x -t all
+
 # A flag without a value takes true or false, and nothing else: --yes=false
 # is no (a clear with nobody to ask refuses), never yes.
 cli file clear --yes=false </dev/null

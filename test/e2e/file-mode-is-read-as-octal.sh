@@ -71,7 +71,7 @@ for form in sep eq; do
         expect_rc 2 "$what"
         expect_eq "$OUT" "" "stdout of $what"
         expect_eq "$ERR" "oasis: error: --mode: \"$mode\" is not an octal file mode; give 1 to 4 \
-octal digits, e.g. 644, 0644, 0o644 or 2755" "message of $what"
+octal digits, after 0 or 0o if you like: 644, 0644, 0o644 or 2755" "message of $what"
     done
 done
 expect_eq "$(revisions)" 4 "revisions after the refused modes"
