@@ -117,6 +117,8 @@ Result<std::vector<std::string>> parse_list(std::string_view text);
 // 1 to 64 characters of [A-Za-z0-9._-], not starting with '.' or '-', not
 // ending with '.', without "..".
 bool is_valid_agent_id(std::string_view id);
+// That rule, as error messages state it.
+extern const char kAgentIdRule[];
 
 // 1 to 63 characters of [A-Za-z0-9._/-].
 bool is_valid_label_key(std::string_view key);

@@ -5,6 +5,8 @@
 #include "oasis/selector.h"
 #include "oasis/wire.h"
 
+#include "config_values.h"
+
 #include <cstdio>
 #include <iostream>
 
@@ -98,7 +100,8 @@ int agent_set(int argc, char** argv, int first) {
     wire::AgentSetRequest req;
     req.agent_id = ctx->args()["agent-id"].as<std::string>();
     if (!is_valid_agent_id(req.agent_id))
-        return Context::usage_error("--agent-id: \"" + req.agent_id + "\" is not a valid agent id");
+        return Context::usage_error("--agent-id: " + core::quote(req.agent_id) +
+                                    " is not an agent id: " + kAgentIdRule);
     if (ctx->args().count("labels") || ctx->args().count("label")) {
         StringMap labels;
         if (ctx->args().count("label")) {

@@ -61,7 +61,7 @@ void Context::add_common_options(cxxopts::Options& options) {
 namespace {
 
 bool repeatable(const std::string& name) {
-    return name == "labels" || name == "label" || name == "groups";
+    return name == "labels" || name == "label" || name == "groups" || name == "nats-host";
 }
 
 Status check_given_once(const cxxopts::ParseResult& args) {

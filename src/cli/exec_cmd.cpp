@@ -6,6 +6,8 @@
 #include "oasis/selector.h"
 #include "oasis/wire.h"
 
+#include "config_values.h"
+
 #include <cstdio>
 #include <iostream>
 
@@ -106,8 +108,8 @@ std::unique_ptr<Context> parse_batch_command(cxxopts::Options& options, int argc
     }
     req.batch_id = ctx->args()["batch"].as<std::string>();
     if (!wire::is_valid_batch_id(req.batch_id)) {
-        exit = Context::usage_error("\"" + req.batch_id +
-                                    "\" is not a batch id (they look like b-1a2b3c4d5e6f)");
+        exit = Context::usage_error(core::quote(req.batch_id) +
+                                    " is not a batch id (they look like b-1a2b3c4d5e6f)");
         return nullptr;
     }
     return ctx;

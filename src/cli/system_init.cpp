@@ -16,6 +16,8 @@
 #include "oasis/pki.h"
 #include "oasis/signing.h"
 
+#include "config_values.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -109,8 +111,8 @@ Result<CertRequest> nats_server_request(const cxxopts::ParseResult& args) {
     for (const auto& host : args["nats-host"].as<std::vector<std::string>>()) {
         if (!is_ip(host) && !is_host_name(host))
             return error(Code::invalid_argument,
-                         "--nats-host: \"" + host +
-                             "\" is not a host name (letters, digits, '-' and '.', e.g. "
+                         "--nats-host: " + core::quote(host) +
+                             " is not a host name (letters, digits, '-' and '.', e.g. "
                              "nats.example.org, no port or scheme) or an IP address");
         add_once(is_ip(host) ? req.ip_addresses : req.dns_names, host);
     }
@@ -369,7 +371,8 @@ int system_issue_agent_cert(int argc, char** argv, int first) {
     if (!args->count("agent-id")) return Context::usage_error("missing --agent-id ID");
     std::string id = (*args)["agent-id"].as<std::string>();
     if (!is_valid_agent_id(id))
-        return Context::usage_error("--agent-id: \"" + id + "\" is not a valid agent id");
+        return Context::usage_error("--agent-id: " + core::quote(id) +
+                                    " is not an agent id: " + kAgentIdRule);
 
     auto dir = absolute_dir(*args);
     if (!dir.ok()) return Context::fail(dir.status());

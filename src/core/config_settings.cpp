@@ -137,10 +137,7 @@ void set_identity(const Input& in, std::string& out, Problems& problems) {
         out = in.text;
         return;
     }
-    problems.add(in.origin,
-                 "must be 1 to 64 characters of A-Z a-z 0-9 . _ - not "
-                 "starting with '.' or '-', not ending with '.', without '..', got " +
-                     in.shown);
+    problems.add(in.origin, std::string("must be ") + kAgentIdRule + ", got " + in.shown);
 }
 
 void set_urls(const Input& in, Config& config, Problems& problems) {

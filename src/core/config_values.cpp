@@ -254,6 +254,10 @@ Result<std::vector<std::string>> parse_list(std::string_view text) {
     return groups;
 }
 
+const char kAgentIdRule[] =
+    "1 to 64 characters of A-Z a-z 0-9 . _ - not starting with '.' or '-', not ending with "
+    "'.', without '..'";
+
 bool is_valid_agent_id(std::string_view id) {
     // Dots separate NATS subject tokens, and an id is part of the agent's
     // subjects: no empty token, so no trailing or doubled dot.
