@@ -282,11 +282,20 @@ void SimFleet::run_real(const Agent&, std::size_t connection, const wire::Task& 
     send(connection, r);
 }
 
-// As the agent fetches (agent/file_task.cpp): through the agent's own fetch
-// consumer, on its own connection; but into nothing instead of a file.
+// As the agent fetches (agent/file_task.cpp): from the task when the
+// content is in it, else through the agent's own fetch consumer, on its
+// own connection; but into nothing instead of a file.
 // ObjectStore::get still checks size, chunk count and digest, and the
 // digest is compared with the task's, as write_file does.
 void SimFleet::fetch_file(const Agent& a, const wire::Task& task) {
+    if (task.content) {  // small content comes in the task: nothing to fetch
+        wire::TaskResult r = result_for(task, wire::NodeState::written);
+        r.started_at_ms = wire::now_ms();
+        files_++;
+        file_bytes_ += task.content->size();
+        send(a.connection, r);
+        return;
+    }
     ObjectStoreOptions options;
     options.reader_name = wire::file_fetch_consumer(a.info.id);
     ObjectStore store(*buses_[a.connection], options);

@@ -142,6 +142,12 @@ struct FileWrite {
     std::optional<unsigned> mode;  // on the wire as four octal digits, "0644"
     std::string owner;  // "user:group" as parse_owner reads it; empty: keep
 };
+// Content up to this size travels in the task itself (Task::content): one
+// message per node instead of a fetch, which costs nats-server a consumer
+// created and deleted per node (and nats-server 2.9.10 keeps memory for
+// each). Base64 makes it at most 22 KB of a task.
+inline constexpr std::uint64_t kMaxInlineFileBytes = 16 * 1024;
+
 // "sha256-<hex>": content stored once, whatever path it came from.
 std::string file_object_name(std::string_view sha256_hex);
 
@@ -155,6 +161,11 @@ struct Task {
     std::string agent_id;
     std::vector<std::string> argv;  // exec only
     FileWrite file;                 // file only
+    // File only, for content of at most kMaxInlineFileBytes: the bytes
+    // themselves, so that the node fetches nothing. Not in the signed
+    // bytes, and need not be: the node checks them against the signed
+    // sha256 and size, as it checks fetched content.
+    std::optional<std::string> content;
     int timeout_sec = 60;
     std::int64_t created_at_ms = 0;
     // The task is refused when it has not started by then.

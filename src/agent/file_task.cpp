@@ -111,6 +111,7 @@ wire::TaskResult run_file_task(Bus& bus, const wire::Task& task, const StopReaso
     ObjectStore store(bus, options);
     std::string stopped;
     auto fetch = [&](const ContentSink& sink) -> Status {
+        if (task.content) return task.content->empty() ? Status{} : sink(*task.content);
         PipedSink piped(sink);
         auto got = store.get(wire::kFileBucket, wire::file_object_name(task.file.sha256),
                              [&](std::string_view bytes) -> Status {

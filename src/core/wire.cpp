@@ -359,6 +359,7 @@ std::string encode(const Task& v) {
     w.field("agent_id", v.agent_id);
     write_strings(w, "argv", v.argv);
     if (v.kind == TaskKind::file) write_file_write(w, v.file);
+    if (v.kind == TaskKind::file && v.content) w.field("content_b64", base64_encode(*v.content));
     w.field("timeout_sec", v.timeout_sec);
     w.field("created_at_ms", v.created_at_ms);
     w.field("start_by_ms", v.start_by_ms);

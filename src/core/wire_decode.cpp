@@ -182,6 +182,27 @@ Result<AgentOverride> decode_agent_override(std::string_view json) {
     return decode_with<AgentOverride>(json, read_override);
 }
 
+namespace {
+
+// A file task's inline content: base64 of exactly the file's size, which
+// is at most kMaxInlineFileBytes.
+std::string read_content(ObjectReader& r, const FileWrite& file) {
+    constexpr std::size_t kMaxText = (kMaxInlineFileBytes + 2) / 3 * 4;
+    std::string text = r.str("content_b64", true, kMaxText);
+    std::string bytes;
+    if (r.failed()) return bytes;
+    if (!base64_decode(text, bytes))
+        r.fail("content_b64", "is not valid base64");
+    else if (bytes.size() > kMaxInlineFileBytes)
+        r.fail("content_b64", "holds more than " + std::to_string(kMaxInlineFileBytes) + " bytes");
+    else if (bytes.size() != file.size)
+        r.fail("content_b64", "holds " + std::to_string(bytes.size()) + " bytes, not the file's " +
+                                  std::to_string(file.size));
+    return bytes;
+}
+
+}  // namespace
+
 Result<Task> decode_task(std::string_view json) {
     auto task = decode_with<Task>(json, [](ObjectReader& r) {
         Task v;
@@ -200,6 +221,7 @@ Result<Task> decode_task(std::string_view json) {
         v.argv = r.strings("argv", false);
         if (v.kind == TaskKind::file)
             if (auto f = read_file_write(r, true)) v.file = std::move(*f);
+        if (v.kind == TaskKind::file && r.has("content_b64")) v.content = read_content(r, v.file);
         v.timeout_sec = static_cast<int>(r.int64("timeout_sec", false, 1, kMaxTimeoutSec, 60));
         v.created_at_ms = r.int64("created_at_ms", true, 0, kMaxTime);
         v.start_by_ms = r.int64("start_by_ms", true, 0, kMaxTime);

@@ -120,6 +120,10 @@ private:
                                                  const std::string& batch_id);
     // not_found unless content `sha256` of `size` bytes is in the file store.
     Status check_stored_content(const std::string& sha256, std::uint64_t size);
+    // The content of `file` when it is small enough to go in each task
+    // (wire::kMaxInlineFileBytes), read once from the store; nullopt when
+    // larger or unreadable (nodes then fetch it themselves).
+    std::optional<std::string> inline_content(const wire::FileWrite& file);
     // Starts the file batch that writes `file` on `picked`.
     Result<std::string> start_file_batch(wire::FileApplyReply revision, wire::FileWrite file,
                                          const std::string& selector, int timeout_sec,

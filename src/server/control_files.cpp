@@ -79,6 +79,29 @@ Status ControlService::check_stored_content(const std::string& sha256, std::uint
     return {};
 }
 
+std::optional<std::string> ControlService::inline_content(const wire::FileWrite& file) {
+    if (file.size > wire::kMaxInlineFileBytes) return std::nullopt;
+    ObjectStore store(bus_);
+    std::string bytes;
+    auto got = store.get(wire::kFileBucket, wire::file_object_name(file.sha256),
+                         [&bytes](std::string_view chunk) {
+                             bytes.append(chunk);
+                             return Status{};
+                         });
+    Status st = got.status();
+    Sha256 digest;
+    digest.update(bytes);
+    auto hex = digest.finish_hex();
+    if (st.ok() && (bytes.size() != file.size || !hex.ok() || *hex != file.sha256))
+        st = error(Code::data_loss, "the stored object does not hold the file's content");
+    if (!st.ok()) {
+        log::warn("control", "file.not_inlined",
+                  {{"sha256", file.sha256}, {"error", st.message()}});
+        return std::nullopt;
+    }
+    return bytes;
+}
+
 Result<wire::FileApplyReply> ControlService::record_revision(const std::string& source_path,
                                                              wire::FileRevision candidate,
                                                              const std::string& batch_id) {
@@ -155,9 +178,11 @@ Result<std::string> ControlService::start_file_batch(wire::FileApplyReply revisi
     batch.file = file;
     batch.selector = selector;
     batch.timeout_sec = timeout_sec;
-    auto started = dispatch(std::move(batch), picked, audit, [&file](wire::Task& t) {
+    auto content = inline_content(file);
+    auto started = dispatch(std::move(batch), picked, audit, [&file, &content](wire::Task& t) {
         t.kind = wire::TaskKind::file;
         t.file = file;
+        t.content = content;
     });
     if (!started.ok()) return started.status();
     revision.batch = std::move(started->batch);

@@ -1,4 +1,5 @@
 #include "oasis/file_wire.h"
+#include "oasis/json.h"
 
 #include <catch2/catch.hpp>
 
@@ -164,4 +165,48 @@ TEST_CASE("a file task and a file batch carry their file", "[file_wire]") {
     CHECK(wire::is_success(wire::NodeState::unchanged));
     CHECK_FALSE(wire::is_success(wire::NodeState::refused));
     CHECK(*wire::node_state_from_name("unchanged") == wire::NodeState::unchanged);
+}
+
+TEST_CASE("a small file's content travels in its task, checked for size", "[file_wire]") {
+    wire::Task t;
+    t.task_id = "b-0123456789ab.n1";
+    t.kind = wire::TaskKind::file;
+    t.batch_id = "b-0123456789ab";
+    t.agent_id = "n1";
+    t.created_at_ms = 1;
+    t.start_by_ms = 2;
+    t.file = apply_request().file;  // size 5
+    auto back = wire::decode_task(wire::encode(t));
+    REQUIRE(back.ok());
+    CHECK_FALSE(back->content);  // none given: the node fetches
+
+    t.content = std::string("a\0b\r\n", 5);
+    back = wire::decode_task(wire::encode(t));
+    REQUIRE(back.ok());
+    REQUIRE(back->content);
+    CHECK(*back->content == std::string("a\0b\r\n", 5));
+
+    t.file.size = 0;
+    t.content = "";
+    back = wire::decode_task(wire::encode(t));
+    REQUIRE(back.ok());
+    CHECK(back->content == std::string());
+
+    // Hostile: not base64, not the file's size, past the inline limit.
+    auto with_content = [&](const std::string& b64, std::uint64_t size) {
+        wire::Task bad = t;
+        bad.file.size = size;
+        bad.content = std::nullopt;
+        std::string json = wire::encode(bad);
+        json.insert(json.rfind('}'), R"(,"content_b64":")" + b64 + "\"");
+        return wire::decode_task(json);
+    };
+    CHECK(with_content("YWJj", 3).ok());
+    CHECK_THAT(with_content("!!!!", 3).status().message(), Catch::Contains("not valid base64"));
+    CHECK_THAT(with_content("YWJj", 4).status().message(),
+               Catch::Contains("holds 3 bytes, not the file's 4"));
+    std::string big = base64_encode(std::string(wire::kMaxInlineFileBytes + 1, 'x'));
+    CHECK_FALSE(with_content(big, wire::kMaxInlineFileBytes + 1).ok());
+    std::string most = base64_encode(std::string(wire::kMaxInlineFileBytes, 'x'));
+    CHECK(with_content(most, wire::kMaxInlineFileBytes).ok());
 }

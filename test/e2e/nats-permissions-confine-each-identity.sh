@@ -53,6 +53,15 @@ expect_rc 0 "file rollback under least privilege"
 expect_eq "$(cat "$T/nodes/app.conf")" "least privilege" "the file after rollback"
 cli file history --source-path "$T/src/app.conf" --output json
 expect_eq "$(jq -r '[.revisions[].revision.number] | join(",")' <<<"$OUT")" 3,2,1 "file history"
+# Those went in the tasks (small content; the server read it once); a
+# file past the inline limit (16 KiB) is fetched by the agent itself.
+if grep -q '"event":"file.not_inlined"' "$T/server.log"; then
+    fail "the server could not read small content to put in tasks"
+fi
+head -c 100000 /dev/urandom >"$T/src/big.bin"
+cli file apply --src "$T/src/big.bin" --dest "$T/nodes/big.bin" -t a1 --output json
+expect_rc 0 "a file the agent fetches, under least privilege"
+expect_eq "$(sha256sum <"$T/nodes/big.bin")" "$(sha256sum <"$T/src/big.bin")" "the fetched file"
 
 # A task queued for an offline agent reaches it through its own consumer.
 stop_agent web.1
