@@ -6,9 +6,10 @@
 #
 # The world (bench_common.sh): a nats-server -js on a free loopback port
 # with its own store, one `oasis server`, and oasis-fleet-sim with --fleet
-# agents (bench/fleet_sim.cpp). A simulated agent fetches a file task's
-# object as the agent does (the store's meta, then its own fetch consumer,
-# digest checked) and drops the bytes instead of writing them; it answers
+# agents (bench/fleet_sim.cpp). A simulated agent takes a file task's
+# content as the agent does (from the task up to 16 KiB, else the store's
+# meta, then its own fetch consumer, digest checked) and drops the bytes
+# instead of writing them; it answers
 # `written` every time. A real agent whose destination already holds the
 # content answers `unchanged` without fetching; the simulator has no disk
 # to compare with, so the second apply below measures a full fan-out again.
@@ -263,8 +264,11 @@ report() {
     echo "| $fleet agents, $kib | median s | worst s | / exec | batch reply s | last task s |" \
         "last result stored s | CPU server | CPU nats-server | CPU simulator | CPU CLI |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    row first "\`oasis file apply\`, new content (check, hash, store, $fleet fetches)"
-    row again "\`oasis file apply\` again (stored already; $fleet fetches)"
+    # Content up to 16 KiB goes in each task (wire::kMaxInlineFileBytes).
+    local how="$fleet fetches"
+    ((size_kib <= 16)) && how="content in each of $fleet tasks"
+    row first "\`oasis file apply\`, new content (check, hash, store, $how)"
+    row again "\`oasis file apply\` again (stored already; $how)"
     row exec "\`oasis exec run -t all -- true\`"
     echo
     # shellcheck disable=SC2086
