@@ -54,6 +54,12 @@ void sweep(ControlService& control, BatchBook& book, Registry& registry) {
             if (status && status->online) {
                 settle.push_back({agent, wire::NodeState::timed_out,
                                   "the agent sent no result before the batch expired"});
+            } else if (auto then = registry.get(agent, report.batch.created_at_ms);
+                       then && then->online) {
+                // Online when the batch began: it may have taken the task.
+                settle.push_back({agent, wire::NodeState::unreachable,
+                                  "the agent went offline before it sent a result; the "
+                                  "task may have run"});
             } else {
                 settle.push_back({agent, wire::NodeState::unreachable,
                                   "the agent was offline until the batch expired"});

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A queued task does not wait forever: an agent that stays offline ends
 # `unreachable` when the batch expires (start window + timeout + 10 s), and
-# the task never runs.
+# the task never runs. An agent that took the task and then died (here its
+# command kills it) also ends `unreachable`, saying the task may have run.
 source "$(dirname "$0")/lib.sh"
 
 E2E_START_WINDOW_SEC=1
@@ -20,4 +21,13 @@ expect_eq "$(jq -r '.report.results[] | select(.agent_id == "agent-2") | .error'
 [ "$took_ms" -ge 12000 ] && [ "$took_ms" -lt 20000 ] ||
     fail "the batch settled after $took_ms ms, not at about 12 s"
 expect_eq "$(cat "$T/runs")" ran "runs (agent-1 only)"
+
+cli exec run -t agent-1 --timeout 1 --output json -- sh -c "echo ran >>'$T/runs'; kill -9 \$PPID"
+expect_rc 1 "a batch whose agent died running it"
+expect_eq "$(state_of agent-1)" unreachable "the agent its command killed"
+expect_eq "$(jq -r '.report.results[0].error' <<<"$OUT")" \
+    "the agent went offline before it sent a result; the task may have run" \
+    "why agent-1 is unreachable"
+expect_eq "$(sort "$T/runs" | uniq -c | awk '{print $1}')" 2 "runs"
+unset "AGENT_PIDS[agent-1]"  # gone already
 ok
