@@ -286,13 +286,21 @@ private:
 
     // A task the agent would not run: logged, and an alert on
     // oasis.alert.<id>, which servers record in the audit stream. Only a
-    // late task gets a result: its batch id
-    // was signed (or nothing is), while the ids of an untrusted task may be
-    // anyone's, and a replay's node has its result already.
+    // late task gets a result: its batch id was signed (or nothing is),
+    // while the ids of an untrusted task may be anyone's, and a replay's
+    // node has its result already.
     // TODO: alerts are core NATS, so one sent while NATS is unreachable is
     // lost; and a flood of forged tasks gives a log line and an alert each,
     // with no rate limit.
     void report_refusal(const wire::Task& task, const TaskGate::Verdict& verdict) {
+        if (verdict.reason == "expired" &&
+            wire::now_ms() > wire::expiry_ms(task.start_by_ms, task.timeout_sec)) {
+            // Its batch expired and the server settled this node: an old
+            // task read back after a long absence (or a wiped state dir).
+            log::info("agent", "task.skipped",
+                      {{"agent_id", config_.agent.id}, {"batch_id", task.batch_id}});
+            return;
+        }
         log::error("agent", "task.refused",
                    {{"agent_id", config_.agent.id},
                     {"task_id", task.task_id},
@@ -304,11 +312,8 @@ private:
         if (Status st = bus_.publish(wire::alert_subject(config_.agent.id), wire::encode(alert));
             !st.ok())
             log::warn("agent", "alert.failed", {{"error", st.message()}});
-        // Say why it will not run while the batch still waits for this node;
-        // after the batch's expiry the server has settled it.
-        if (verdict.reason == "expired" &&
-            alert.time_ms <= wire::expiry_ms(task.start_by_ms, task.timeout_sec))
-            refuse(task, verdict.message);
+        // Say why it will not run while the batch still waits for this node.
+        if (verdict.reason == "expired") refuse(task, verdict.message);
     }
 
     void run_task(const wire::Task& task) {

@@ -22,6 +22,19 @@ expect_eq "$(jq -r '.report.results[] | select(.agent_id == "agent-2") | .error'
     fail "the batch settled after $took_ms ms, not at about 12 s"
 expect_eq "$(cat "$T/runs")" ran "runs (agent-1 only)"
 
+# Back after its batch expired, agent-2 reads the task back and skips it
+# quietly: the server settled that node, so no error and no alert.
+start_agent agent-2
+wait_online agent-2
+caught_up() { grep -q '"event":"catch_up.done"' "$T/agent-agent-2.log"; }
+wait_until 10 "agent-2 to read its tasks back" caught_up
+grep -q '"event":"task.skipped"' "$T/agent-agent-2.log" || fail "agent-2 did not skip its old task"
+if grep -q '"event":"task.refused"' "$T/agent-agent-2.log"; then
+    fail "agent-2 logged its old task as refused"
+fi
+cli audit list --output json
+expect_eq "$(jq '[.entries[] | select(.alert)] | length' <<<"$OUT")" 0 "alerts in the audit trail"
+
 cli exec run -t agent-1 --timeout 1 --output json -- sh -c "echo ran >>'$T/runs'; kill -9 \$PPID"
 expect_rc 1 "a batch whose agent died running it"
 expect_eq "$(state_of agent-1)" unreachable "the agent its command killed"
