@@ -51,6 +51,13 @@ int exec_run(int argc, char** argv, int first) {
     if (command.empty())
         return Context::usage_error("missing command: put it after `--`, e.g. "
                                     "oasis exec run -t all -- uptime");
+    std::size_t bytes = 0;
+    for (const auto& arg : command) bytes += arg.size();
+    if (bytes > wire::kMaxArgvBytes)
+        return Context::usage_error("the command and its arguments are " + std::to_string(bytes) +
+                                    " bytes; at most " + std::to_string(wire::kMaxArgvBytes) +
+                                    " go in a task: ship a script with `oasis file apply` and "
+                                    "run that");
     auto timeout = parse_timeout(ctx->args()["timeout"].as<std::string>());
     if (!timeout.ok()) return Context::usage_error(timeout.status().message());
 

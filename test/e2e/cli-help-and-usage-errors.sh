@@ -79,6 +79,12 @@ expect_usage_error 'oasis: error: --dir may be given once' system init --dir "$T
 expect_usage_error 'oasis: error: --mode may be given once' \
     file apply --src /etc/hostname --dest /tmp/x -t all --mode 644 --mode 600
 
+# A command longer than a task takes is refused before anything is sent
+# (it reached NATS's own payload limit and its error before).
+chunk=$(head -c 100000 /dev/zero | tr '\0' a)
+expect_usage_error 'oasis: error: the command and its arguments are 200000 bytes; at most 131072 go in a task: ship a script with `oasis file apply` and run that' \
+    exec run -t all -- "$chunk" "$chunk"
+
 # Numbers are plain digits: no sign, no spaces, whatever strtol accepts.
 expect_usage_error 'oasis: error: --timeout must be a whole number of seconds from 1 to 604800, got " 5"' \
     exec run -t all --timeout ' 5' -- true
