@@ -27,6 +27,7 @@ int exit_code_for(const Status& st) {
         case Code::ok:
             return kOk;
         case Code::invalid_argument:
+        case Code::io_error:  // a local file: --src, --dir, a certificate
             return kUsage;
         case Code::not_found:
             return kNotFound;

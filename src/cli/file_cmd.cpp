@@ -167,7 +167,7 @@ Result<std::string> store_content(Context& ctx, const std::string& path, Source&
     auto stored = object_digest_to_hex(info->digest);
     if (!stored.ok() || *stored != *hex || info->size != src.size) {
         (void)store.remove(wire::kFileBucket, name);
-        return error(Code::conflict, "--src " + path +
+        return error(Code::invalid_argument, "--src " + path +
                                          " changed while it was read; nothing was applied, try "
                                          "again once it is written");
     }

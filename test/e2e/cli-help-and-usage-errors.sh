@@ -85,6 +85,10 @@ chunk=$(head -c 100000 /dev/zero | tr '\0' a)
 expect_usage_error 'oasis: error: the command and its arguments are 200000 bytes; at most 131072 go in a task: ship a script with `oasis file apply` and run that' \
     exec run -t all -- "$chunk" "$chunk"
 
+# A local file that cannot be written is the caller's to fix: exit 2.
+expect_usage_error 'oasis: error: cannot create the directory of /proc/oasis-e2e/certs/ca.pem: No such file or directory' \
+    system init --dir /proc/oasis-e2e
+
 # Numbers are plain digits: no sign, no spaces, whatever strtol accepts.
 expect_usage_error 'oasis: error: --timeout must be a whole number of seconds from 1 to 604800, got " 5"' \
     exec run -t all --timeout ' 5' -- true
