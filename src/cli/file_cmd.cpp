@@ -7,6 +7,7 @@
 #include "batch_view.h"
 #include "cli.h"
 #include "context.h"
+#include "table.h"
 
 #include "config_values.h"
 
@@ -418,19 +419,17 @@ int file_history(int argc, char** argv, int first) {
         return kOk;
     }
     std::printf("revisions of %s, newest first\n", ctx->shown(reply->source_path).c_str());
-    std::printf("%-5s %-19s %-16s %10s  %-5s %-16s %-12s %-24s %s\n", "REV", "CREATED", "BY",
-                "SIZE", "MODE", "OWNER", "SHA256", "DEST", "APPLIED ON");
+    Table table({"REV", "CREATED", "BY", "SIZE", "MODE", "OWNER", "SHA256", "DEST", "APPLIED ON"},
+                {3});
     for (const auto& v : reply->revisions) {
         const wire::FileRevision& r = v.revision;
         std::string rev = std::to_string(r.number);
         if (r.rollback_of) rev += "<" + std::to_string(r.rollback_of);
-        std::printf("%-5s %-19s %-16s %10llu  %-5s %-16s %-12s %-24s %s\n", rev.c_str(),
-                    format_time(r.time_ms).c_str(), ctx->shown(r.caller).c_str(),
-                    static_cast<unsigned long long>(r.size), mode_text(r.mode).c_str(),
-                    r.owner.empty() ? "kept" : ctx->shown(r.owner).c_str(),
-                    r.sha256.substr(0, 12).c_str(), ctx->shown(r.dest).c_str(),
-                    applied_text(*ctx, v).c_str());
+        table.add({rev, format_time(r.time_ms), ctx->shown(r.caller), std::to_string(r.size),
+                   mode_text(r.mode), r.owner.empty() ? "kept" : ctx->shown(r.owner),
+                   r.sha256.substr(0, 12), ctx->shown(r.dest), applied_text(*ctx, v)});
     }
+    table.print(stdout);
     if (reply->older_omitted)
         std::printf("(%zu older revisions not shown: the reply holds as many as fit one NATS "
                     "message)\n",

@@ -14,8 +14,12 @@ SRC=$T/src/app.conf
 printf 'v1\n' >"$SRC"
 cli file apply --src "$SRC" --dest "$DEST" -t agent-1,agent-2 --mode 0644 --output json
 expect_rc 0 "first apply"
-expect_eq "$(jq -r '[.report.results[].state] | sort | join(",")' <<<"$OUT")" written,written \
-    "first apply states"
+# Both agents run on this one machine and share the destination: the
+# second may find it already written by the first (small content comes
+# in the task, so the two race), and then says unchanged.
+states=$(jq -r '[.report.results[].state] | sort | join(",")' <<<"$OUT")
+[[ $states == written,written || $states == unchanged,written ]] ||
+    fail "first apply states: $states"
 expect_eq "$(jq -r '.apply.revision.number' <<<"$OUT")" 1 "first revision number"
 expect_eq "$(cat "$DEST")" v1 "content after the first apply"
 expect_eq "$(stat -c %a "$DEST")" 644 "mode after the first apply"
