@@ -7,6 +7,7 @@
 #include "batch_view.h"
 #include "cli.h"
 #include "context.h"
+#include "interrupt.h"
 #include "table.h"
 
 #include "config_values.h"
@@ -69,13 +70,20 @@ std::string human_bytes(std::uint64_t n) {
 // terminal (at most ten times a second); quiet otherwise.
 class ProgressReader {
 public:
-    ProgressReader(int fd, std::string label, std::uint64_t total, bool show)
-        : read_(fd_reader(fd)), label_(std::move(label)), total_(total), show_(show) {}
+    // Stops with an error once `ctrl_c` says the user interrupted.
+    ProgressReader(int fd, std::string label, std::uint64_t total, bool show,
+                   const DetachOnInterrupt& ctrl_c)
+        : read_(fd_reader(fd)),
+          label_(std::move(label)),
+          total_(total),
+          show_(show),
+          ctrl_c_(ctrl_c) {}
     ~ProgressReader() {
         if (shown_) std::fprintf(stderr, "\r\033[K");
     }
 
     Result<std::size_t> operator()(std::span<char> buf) {
+        if (ctrl_c_.interrupted()) return error(Code::unavailable, "interrupted");
         auto n = read_(buf);
         if (n.ok()) done_ += *n;
         if (show_ && Clock::now() >= next_) {
@@ -93,6 +101,7 @@ private:
     std::string label_;
     std::uint64_t total_;
     bool show_;
+    const DetachOnInterrupt& ctrl_c_;
     bool shown_ = false;
     std::uint64_t done_ = 0;
     Clock::time_point next_ = Clock::now() + std::chrono::milliseconds(300);
@@ -134,12 +143,13 @@ Status rewind(int fd, const std::string& path) {
 // returns its SHA-256 in hex. `src.size` becomes the size of what was
 // hashed: fstat's may be stale (the file grew meanwhile) or wrong (files
 // in /proc say 0), and the server checks the stored object against it.
-Result<std::string> store_content(Context& ctx, const std::string& path, Source& src) {
+Result<std::string> store_content(Context& ctx, const std::string& path, Source& src,
+                                  const DetachOnInterrupt& ctrl_c) {
     bool show = ctx.stderr_tty() && !ctx.json();
     Sha256 sha;
     std::uint64_t hashed = 0;
     {
-        ProgressReader read(src.fd, "hashing " + path, src.size, show);
+        ProgressReader read(src.fd, "hashing " + path, src.size, show, ctrl_c);
         std::string buf(256 * 1024, '\0');
         for (;;) {
             auto n = read(std::span<char>(buf.data(), buf.size()));
@@ -162,7 +172,7 @@ Result<std::string> store_content(Context& ctx, const std::string& path, Source&
         if (stored.ok() && *stored == *hex && known->size == src.size) return hex;
     }
     OASIS_RETURN_IF_ERROR(rewind(src.fd, path));
-    ProgressReader read(src.fd, "storing " + path, src.size, show);
+    ProgressReader read(src.fd, "storing " + path, src.size, show, ctrl_c);
     auto info = store.put(wire::kFileBucket, name, std::ref(read));
     if (!info.ok()) return info.status().with_context("store " + path);
     auto stored = object_digest_to_hex(info->digest);
@@ -332,7 +342,16 @@ int file_apply(int argc, char** argv, int first) {
     if (auto reply = wire::decode_file_check_reply(*checked); !reply.ok())
         return Context::fail(reply.status());
 
-    auto hex = store_content(*ctx, src, source);
+    // Ctrl-C during the hash or the upload stops it; the store removes the
+    // chunks sent so far, so nothing is left half stored.
+    std::optional<DetachOnInterrupt> ctrl_c(std::in_place);
+    auto hex = store_content(*ctx, src, source, *ctrl_c);
+    if (ctrl_c->interrupted()) {
+        std::fprintf(stderr, "\noasis: interrupted: nothing was applied%s\n",
+                     hex.ok() ? "" : ", and no content stored");
+        return kInterrupted;
+    }
+    ctrl_c.reset();
     if (!hex.ok())
         return hex.status().message().empty() ? kUnavailable : Context::fail(hex.status());
     req.file.sha256 = *hex;
