@@ -178,6 +178,10 @@ public:
     bool connected() const;
     // True once the connection is closed for good (nats.c gave up on it).
     bool closed() const;
+    // Closes the connection for good, now: whatever is still waiting for
+    // NATS to come back fails at once (Code::unavailable) instead, and
+    // subscriptions end without waiting for NATS to acknowledge it.
+    void close();
     // The last publish or subscription NATS refused on this connection.
     std::optional<PermissionViolation> last_permission_violation() const;
 

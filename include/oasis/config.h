@@ -11,6 +11,7 @@
 //   [telemetry] log_level, log_format, log_no_ansi
 //   [agent]     id, labels, groups, heartbeat_interval_sec,
 //               fact_collection_interval_sec, state_dir, max_concurrent_tasks
+//   [cli]       nats_outage_limit_sec
 //
 // Any key may be overridden by OASIS__<SECTION>__<KEY> (section and key are
 // case-insensitive). The agent also reads OASIS__AGENT_ID,
@@ -71,6 +72,12 @@ struct AgentConfig {
     int max_concurrent_tasks = 8;
 };
 
+struct CliConfig {
+    // How long a command following a batch waits for a lost connection to
+    // NATS to come back before it gives up (exit 3); the batch goes on.
+    int nats_outage_limit_sec = 60;
+};
+
 struct Config {
     ServerConfig server;
     NatsConfig nats;
@@ -78,6 +85,7 @@ struct Config {
     SecurityConfig security;
     TelemetryConfig telemetry;
     AgentConfig agent;
+    CliConfig cli;
     std::string source;  // the file that was read, or "" for none
 };
 

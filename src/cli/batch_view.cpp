@@ -9,7 +9,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <thread>
 #include <unordered_set>
+#include <utility>
 
 namespace oasis::cli {
 
@@ -81,9 +84,6 @@ bool all_succeeded(const std::array<std::size_t, wire::kNodeStateCount>& counts)
     return true;
 }
 
-// Waits until `wanted` nodes have a result, printing each as it arrives
-// (text) and a live count on a terminal. Fills `report`. Returns false on
-// Ctrl-C.
 Result<int> parse_timeout(const std::string& text) {
     auto timeout = parse_count(text, 1, wire::kMaxTimeoutSec);
     if (!timeout)
@@ -93,13 +93,126 @@ Result<int> parse_timeout(const std::string& text) {
     return *timeout;
 }
 
-bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted) {
-    DetachOnInterrupt ctrl_c;
-    auto feed = ResultFeed::start(*ctx.bus(), report.batch);
-    if (!feed.ok()) {
-        Context::fail(feed.status());
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The results of a batch as they come, through outages of NATS. A short
+// one, such as NATS restarting, must not end the command: the batch goes
+// on, and nats.c resumes the feed after a reconnect. A long one must, or
+// the command waits for ever: after [cli] nats_outage_limit_sec in a row
+// without NATS (or without a feed) it gives up.
+class Follower {
+public:
+    // `redraw` puts the live count back after a line on stderr.
+    Follower(Context& ctx, Bus& bus, const wire::Batch& batch, std::function<void()> redraw)
+        : ctx_(ctx), bus_(bus), batch_(batch), redraw_(std::move(redraw)),
+          limit_(ctx.config().cli.nats_outage_limit_sec) {}
+
+    // The next result within about `wait`, or nullopt. Sets `exit` when the
+    // command must end: NATS stayed away too long, or the feed failed.
+    std::optional<wire::TaskResult> next(std::chrono::milliseconds wait,
+                                         std::optional<int>& exit);
+
+private:
+    // Starts the feed; false (with `exit` set) when that failed for good.
+    bool start_feed(std::optional<int>& exit);
+    // A line on stderr, then the live count again unless the command ends.
+    void say(const std::string& line, bool ending = false);
+    std::string give_up_message() const;
+
+    Context& ctx_;
+    Bus& bus_;
+    const wire::Batch& batch_;
+    std::function<void()> redraw_;
+    const std::chrono::seconds limit_;
+    std::unique_ptr<ResultFeed> feed_;
+    Clock::time_point next_start_{};          // when to try the feed again
+    Status feed_error_;                       // why it last failed to start
+    std::optional<Clock::time_point> stuck_;  // since when nothing can arrive
+    bool said_lost_ = false;                  // "lost the connection" was printed
+};
+
+bool Follower::start_feed(std::optional<int>& exit) {
+    auto feed = ResultFeed::start(bus_, batch_);
+    if (feed.ok()) {
+        feed_ = std::move(*feed);
+        feed_error_ = Status{};
         return true;
     }
+    Code code = feed.status().code();
+    if (code != Code::unavailable && code != Code::timeout) {
+        exit = Context::fail(feed.status());
+        return false;
+    }
+    // NATS went away meanwhile, or JetStream is not ready yet after a
+    // restart: try again in a second.
+    feed_error_ = feed.status();
+    next_start_ = Clock::now() + std::chrono::seconds(1);
+    return true;
+}
+
+void Follower::say(const std::string& line, bool ending) {
+    if (ctx_.stderr_tty()) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr, "%s\n", line.c_str());
+    if (!ending) redraw_();
+}
+
+std::string Follower::give_up_message() const {
+    const std::string& id = batch_.batch_id;
+    std::string seconds = std::to_string(limit_.count()) + " s";
+    std::string what =
+        "NATS at " + ctx_.config().nats.urls.front() + " has been unreachable for " + seconds;
+    if (bus_.connected() && !feed_error_.ok())
+        what = "could not follow batch " + id + " for " + seconds + " (" +
+               feed_error_.message() + ")";
+    return "oasis: error: " + what + "; batch " + id +
+           " may still be running: see `oasis exec get " + id + "` once NATS is back";
+}
+
+std::optional<wire::TaskResult> Follower::next(std::chrono::milliseconds wait,
+                                               std::optional<int>& exit) {
+    if (!feed_ && bus_.connected() && Clock::now() >= next_start_ && !start_feed(exit))
+        return std::nullopt;
+
+    // Said once an outage, on a terminal or not: a plain line, never the
+    // NATS library's own reports (see on_async_error in bus.cpp).
+    bool connected = bus_.connected();
+    if (!connected && !said_lost_) {
+        said_lost_ = true;
+        say("oasis: lost the connection to NATS at " + ctx_.config().nats.urls.front() +
+            "; retrying for up to " + std::to_string(limit_.count()) + " s");
+    } else if (connected && feed_ && said_lost_) {
+        said_lost_ = false;
+        say("oasis: reconnected to NATS; following batch " + batch_.batch_id + " again");
+    }
+
+    auto now = Clock::now();
+    if (connected && feed_) {
+        stuck_.reset();
+    } else if (!stuck_) {
+        stuck_ = now;
+    } else if (now - *stuck_ >= limit_) {
+        say(give_up_message(), true);
+        // Ending the feed would wait for NATS to delete its consumer.
+        bus_.close();
+        exit = kUnavailable;
+        return std::nullopt;
+    }
+
+    if (!feed_) {
+        std::this_thread::sleep_for(wait);
+        return std::nullopt;
+    }
+    return feed_->next(wait);
+}
+
+}  // namespace
+
+std::optional<int> follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted) {
+    DetachOnInterrupt ctrl_c;
+    Bus* bus = ctx.bus();  // connected by the request that made or found the batch
+    if (!bus) return kUnavailable;
 
     std::size_t total = report.batch.targets.size();
     auto progress = [&] {
@@ -108,6 +221,7 @@ bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted) {
                      summary_of(report.counts, total - report.results.size()).c_str());
         std::fflush(stderr);
     };
+    Follower follower(ctx, *bus, report.batch, progress);
     progress();
     while (report.results.size() < wanted) {
         if (ctrl_c.interrupted()) {
@@ -115,9 +229,12 @@ bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted) {
             std::fprintf(stderr,
                          "oasis: detached; batch %s goes on (see `oasis exec get %s`)\n",
                          report.batch.batch_id.c_str(), report.batch.batch_id.c_str());
-            return false;
+            if (!bus->connected()) bus->close();  // see Follower::next
+            return kInterrupted;
         }
-        auto r = (*feed)->next(100ms);
+        std::optional<int> exit;
+        auto r = follower.next(100ms, exit);
+        if (exit) return exit;
         if (!r) continue;
         report.counts[static_cast<std::size_t>(r->state)]++;
         if (!ctx.json()) {
@@ -138,7 +255,7 @@ bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted) {
     report.pending.clear();
     for (const auto& t : report.batch.targets)
         if (!done.count(t)) report.pending.push_back(t);
-    return true;
+    return std::nullopt;
 }
 
 }  // namespace oasis::cli

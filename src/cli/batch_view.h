@@ -7,6 +7,7 @@
 #include "oasis/wire.h"
 
 #include <array>
+#include <optional>
 #include <string>
 
 namespace oasis::cli {
@@ -32,7 +33,11 @@ Result<int> parse_timeout(const std::string& text);
 
 // Waits until `wanted` nodes of report.batch have a result, printing each
 // as it arrives (text output) and a live count on a terminal; fills
-// `report`. Returns false on Ctrl-C (after saying the batch goes on).
-bool follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted);
+// `report` and returns nullopt. Otherwise returns the exit code the
+// command ends with, having said why on stderr: kInterrupted on Ctrl-C
+// (the batch goes on), kUnavailable when NATS stayed unreachable for
+// [cli] nats_outage_limit_sec in a row (a line says when it is lost and
+// when it is back), or the code of an error that following met.
+std::optional<int> follow_batch(Context& ctx, wire::BatchReport& report, std::size_t wanted);
 
 }  // namespace oasis::cli

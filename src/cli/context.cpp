@@ -216,7 +216,11 @@ std::optional<std::string> Context::call(std::string_view group, std::string_vie
                            "; start one with `oasis server`");
         } else if (st.code() == Code::timeout) {
             timed_out_ = true;
-            st = error(Code::timeout, "the Oasis server did not answer within 60 s");
+            st = error(Code::timeout, b->connected()
+                                          ? "the Oasis server did not answer within 60 s"
+                                          : "lost the connection to NATS at " +
+                                                config_.nats.urls.front() +
+                                                ", and it did not come back within 60 s");
         }
         exit = fail(st);
         return std::nullopt;

@@ -91,7 +91,7 @@ int exec_run(int argc, char** argv, int first) {
     wire::BatchReport report;
     report.batch = batch;
     report.total = batch.targets.size();
-    if (!follow_batch(*ctx, report, report.total)) return kInterrupted;
+    if (auto stop = follow_batch(*ctx, report, report.total)) return *stop;
     if (ctx->json()) {
         std::cout << wire::encode(report) << "\n";
     } else {
@@ -149,7 +149,7 @@ int exec_get(int argc, char** argv, int first) {
     report.batch = b;
     report.total = known->total;
     bool wait = ctx->flag("wait");
-    if (!follow_batch(*ctx, report, wait ? report.total : finished)) return kInterrupted;
+    if (auto stop = follow_batch(*ctx, report, wait ? report.total : finished)) return *stop;
     if (ctx->json()) {
         std::cout << wire::encode(report) << "\n";
     } else if (!report.pending.empty()) {

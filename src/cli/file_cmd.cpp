@@ -233,7 +233,7 @@ int run_file_batch(Context& ctx, std::string_view verb, const std::string& paylo
     wire::BatchReport report;
     report.batch = reply->batch;
     report.total = reply->batch.targets.size();
-    if (!follow_batch(ctx, report, report.total)) return kInterrupted;
+    if (auto stop = follow_batch(ctx, report, report.total)) return *stop;
     if (ctx.json()) {
         // The report as `exec run` prints it, with the server's reply (the
         // revision) added as "apply".

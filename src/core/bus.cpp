@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <utility>
 
 namespace oasis {
 
@@ -37,21 +38,44 @@ void on_closed(natsConnection*, void* closure) {
     static_cast<ConnectionEvents*>(closure)->fire("closed");
 }
 
+// Whether an asynchronous error is nats.c mending a stream follower (an
+// ordered consumer): it missed the heartbeats NATS sends while idle, or
+// failed to recreate the consumer and "will try again".
+bool is_follower_stall(natsStatus err, const std::string& detail) {
+    return err == NATS_MISSED_HEARTBEAT || detail.find("ordered consumer") != std::string::npos;
+}
+
 // Errors nats.c reports only asynchronously: permission violations, slow
 // consumers, missed heartbeats of ordered consumers. nats.c sets the
 // callback's own text as this thread's last error. A violation is recorded
 // for request() and subscribe() (bus_permissions.cpp), which report it to
 // their caller, so it is only a warning here.
-void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void* closure) {
+void on_async_error(natsConnection* nc, natsSubscription* sub, natsStatus err, void* closure) {
+    auto* events = static_cast<ConnectionEvents*>(closure);
     const char* text = nats_GetLastError(nullptr);
     std::string detail = text ? text : "";
     const char* subject = sub ? natsSubscription_GetSubject(sub) : nullptr;
     if (err == NATS_NOT_PERMITTED) {
         if (auto violation = parse_permission_violation(detail)) {
-            static_cast<ConnectionEvents*>(closure)->record(*violation);
+            events->record(*violation);
             log::warn("bus", "nats.permission_denied", {{"detail", detail}});
             return;
         }
+    }
+    if (is_follower_stall(err, detail)) {
+        // While NATS is away every follower stalls every few seconds until
+        // it is back, which nats.disconnected has said once already: debug.
+        // Connected, a stall is news (JetStream itself is unwell), but it
+        // is told at most once a minute (see ConnectionEvents::stalls).
+        bool connected = natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+        std::uint64_t quiet = 0;
+        bool warn = connected && events->may_warn_of_stall(quiet);
+        log::event(warn ? log::Level::warn : log::Level::debug, "bus", "nats.follower_stalled",
+                   {{"status", natsStatus_GetText(err)},
+                    {"detail", detail},
+                    {"subject", subject ? subject : ""},
+                    {"stalls_since_last_warning", std::to_string(quiet)}});
+        return;
     }
     log::error("bus", "nats.async_error",
                {{"status", natsStatus_GetText(err)},
@@ -60,6 +84,18 @@ void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err, void
 }
 
 }  // namespace
+
+bool ConnectionEvents::may_warn_of_stall(std::uint64_t& unlogged) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu);
+    if (stalls.warned && now - *stalls.warned < std::chrono::minutes(1)) {
+        ++stalls.unlogged;
+        return false;
+    }
+    stalls.warned = now;
+    unlogged = std::exchange(stalls.unlogged, 0);
+    return true;
+}
 
 void ConnectionEvents::fire(std::string_view event) {
     std::function<void(std::string_view)> f;
@@ -368,6 +404,11 @@ bool Bus::connected() const {
 }
 
 bool Bus::closed() const { return natsConnection_IsClosed(impl_->nc); }
+
+void Bus::close() {
+    impl_->events->closing = true;
+    natsConnection_Close(impl_->nc);
+}
 
 // nats.c 3.4.1's exit handler frees OpenSSL's list of compression methods
 // behind OpenSSL's back, and nats.c frees a closed connection's TLS context

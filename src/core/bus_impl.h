@@ -71,7 +71,16 @@ struct ConnectionEvents {
     std::uint64_t violations = 0;  // how many so far; guarded by mu
     std::deque<std::pair<std::uint64_t, PermissionViolation>> recent;  // the last few; mu
 
+    // Follower stalls warned of (see on_async_error in bus.cpp); mu.
+    struct {
+        std::optional<std::chrono::steady_clock::time_point> warned;  // the last warning
+        std::uint64_t unlogged = 0;  // stalls since then that were not warned of
+    } stalls;
+
     void fire(std::string_view event);
+    // Whether a follower stall may be warned of now (one a minute); when
+    // it may, `unlogged` is set to how many were not since the last.
+    bool may_warn_of_stall(std::uint64_t& unlogged);
     void record(PermissionViolation violation);
     std::uint64_t violation_count();
     // Waits until `until` for a violation numbered above `after` that is

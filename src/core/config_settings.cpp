@@ -273,10 +273,14 @@ const Setting kSettings[] = {
      [](const Input& in, Config& c, Problems& p) {
          set_int(in, c.agent.max_concurrent_tasks, 1, kMaxTasks, p);
      }},
+    {"cli", "nats_outage_limit_sec",
+     [](const Input& in, Config& c, Problems& p) {
+         set_seconds(in, c.cli.nats_outage_limit_sec, p);
+     }},
 };
 
 constexpr std::string_view kSections[] = {"server", "nats", "tls", "security",
-                                          "telemetry", "agent"};
+                                          "telemetry", "agent", "cli"};
 
 // The Levenshtein distance, for "did you mean" hints on short names.
 size_t edit_distance(std::string_view a, std::string_view b) {

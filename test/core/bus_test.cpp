@@ -299,3 +299,24 @@ TEST_CASE("publishes made while NATS restarts are delivered after it returns", "
     REQUIRE(seq.ok());
     CHECK(bus->get_last("T", "t.after")->data == "x");
 }
+
+TEST_CASE("a follower ends at once when its connection is closed while NATS is away", "[bus]") {
+    oasis::testing::NatsServer nats;
+    auto bus = connect_to(nats);
+    REQUIRE(bus->ensure_stream(test_stream()).ok());
+    auto sub = bus->follow("T", "t.>", oasis::Replay::new_only, [](oasis::Message&&) {});
+    REQUIRE(sub.ok());
+    nats.stop();
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (bus->connected() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    REQUIRE_FALSE(bus->connected());
+
+    // Without close() ending the follower would wait for NATS to delete
+    // its consumer (5 s).
+    bus->close();
+    CHECK(bus->closed());
+    auto started = std::chrono::steady_clock::now();
+    sub->reset();
+    CHECK(std::chrono::steady_clock::now() - started < 1s);
+}

@@ -87,6 +87,9 @@ heartbeat_interval_sec = 15
 fact_collection_interval_sec = 120
 state_dir = "/srv/oasis"
 max_concurrent_tasks = 4
+
+[cli]
+nats_outage_limit_sec = 90
 )";
 
 }  // namespace
@@ -120,6 +123,7 @@ TEST_CASE("defaults apply when there is no file and no variable", "[config]") {
     CHECK(config->agent.fact_collection_interval_sec == 300);
     CHECK(config->agent.state_dir == "/var/lib/oasis/agent");
     CHECK(config->agent.max_concurrent_tasks == 8);
+    CHECK(config->cli.nats_outage_limit_sec == 60);
     CHECK(config->source.empty());
 }
 
@@ -149,6 +153,7 @@ TEST_CASE("a full file sets every key", "[config]") {
     CHECK(config->agent.fact_collection_interval_sec == 120);
     CHECK(config->agent.state_dir == "/srv/oasis");
     CHECK(config->agent.max_concurrent_tasks == 4);
+    CHECK(config->cli.nats_outage_limit_sec == 90);
     CHECK(config->source == path);
 }
 
@@ -164,6 +169,7 @@ TEST_CASE("environment variables win over the file", "[config]") {
             {"OASIS__AGENT__HEARTBEAT_INTERVAL_SEC", "5"},
             {"OASIS__AGENT__STATE_DIR", "/tmp/agent"},
             {"OASIS__agent__Max_Concurrent_Tasks", "2"},
+            {"OASIS__CLI__NATS_OUTAGE_LIMIT_SEC", "3"},
             {"OASIS_CONFIG", "ignored by load_config"},
             {"PATH", "/usr/bin"},
     };
@@ -179,6 +185,7 @@ TEST_CASE("environment variables win over the file", "[config]") {
     CHECK(config->agent.heartbeat_interval_sec == 5);
     CHECK(config->agent.state_dir == "/tmp/agent");
     CHECK(config->agent.max_concurrent_tasks == 2);
+    CHECK(config->cli.nats_outage_limit_sec == 3);
 }
 
 TEST_CASE("task keys default to their files in certs_dir", "[config][security]") {
@@ -469,7 +476,7 @@ cert_dir = "/etc"
               "OASIS__<SECTION>__<KEY>, OASIS__AGENT_ID, OASIS__AGENT_LABELS "
               "or OASIS__AGENT_GROUPS\n"
               "OASIS__LOGGING__LEVEL: unknown section \"logging\"; expected "
-              "one of server, nats, tls, security, telemetry, agent\n"
+              "one of server, nats, tls, security, telemetry, agent, cli\n"
               "OASIS__NATS__URLS: unknown key \"urls\" in [nats]; did you "
               "mean \"url\"?");
 }

@@ -354,6 +354,16 @@ stop_nats() {
     : >"$T/nats.log"  # so start_nats waits for the new "Server is ready"
 }
 
+# kill_nats: kills nats-server at once (SIGKILL), as a crash would; its
+# clients see the connection drop. start_nats brings it back as after
+# stop_nats.
+kill_nats() {
+    kill -KILL "$NATS_PID"
+    wait "$NATS_PID" 2>/dev/null || true
+    NATS_PID=""
+    : >"$T/nats.log"
+}
+
 # natsc request|publish|next SUBJECT ...: see natsc.py.
 natsc() {
     python3 "$E2E_DIR/natsc.py" "$OASIS__NATS__URL" "$@"
