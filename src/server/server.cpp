@@ -293,6 +293,10 @@ int run(const Config& config) {
             if (lease.held()) sweep(control, book, registry);
         }
         log::info("server", "server.stopping");
+        // With NATS away, tidying up (deleting the followers' consumers,
+        // giving up the lease) would wait 5 s a request for nothing: NATS
+        // drops ephemeral consumers by itself and the lease expires.
+        if (!b.connected()) b.close();
         sub->reset();
     }
     followers = {};
