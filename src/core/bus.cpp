@@ -109,10 +109,26 @@ void ConnectionEvents::fire(std::string_view event) {
     }
 }
 
+namespace {
+
+// nats.c's last error without the place in its source it names first
+// ("(sub.c:703): Timeout" -> "Timeout"): nothing an operator can act on.
+std::string without_source_place(std::string text) {
+    if (text.starts_with('(')) {
+        auto end = text.find("): ");
+        auto dot_c = text.find(".c:");
+        if (end != std::string::npos && dot_c != std::string::npos && dot_c < end && end < 40)
+            text.erase(0, end + 3);
+    }
+    return text;
+}
+
+}  // namespace
+
 Status nats_status(natsStatus s, std::string_view what, jsErrCode js_err) {
     if (s == NATS_OK) return {};
     const char* last = nats_GetLastError(nullptr);
-    std::string detail = last && *last ? last : natsStatus_GetText(s);
+    std::string detail = without_source_place(last && *last ? last : natsStatus_GetText(s));
     std::string msg = std::string(what) + ": " + detail;
     switch (s) {
     case NATS_TIMEOUT: return error(Code::timeout, msg);
