@@ -2,6 +2,7 @@
 // any absence, from the task stream), run each at most once, report results.
 #include "agent.h"
 
+#include "exec_result.h"
 #include "executor.h"
 #include "facts.h"
 #include "file_task.h"
@@ -14,7 +15,6 @@
 #include "oasis/audit.h"
 #include "oasis/bus.h"
 #include "oasis/log.h"
-#include "oasis/pki.h"
 #include "oasis/signing.h"
 #include "oasis/version.h"
 #include "oasis/wire.h"
@@ -35,41 +35,6 @@ namespace {
 constexpr std::size_t kCatchUpPage = 4096;
 
 using namespace std::chrono_literals;
-
-wire::NodeState state_of(const ExecResult& r) {
-    switch (r.kind) {
-        case ExitKind::exited:
-            return r.exit_code == 0 ? wire::NodeState::succeeded : wire::NodeState::failed;
-        case ExitKind::signaled:
-        case ExitKind::failed_to_start:
-            return wire::NodeState::failed;
-        case ExitKind::timed_out:
-            return wire::NodeState::timed_out;
-        case ExitKind::cancelled:
-            return wire::NodeState::cancelled;
-    }
-    return wire::NodeState::failed;
-}
-
-std::string reason_of(const ExecResult& r, int timeout_sec) {
-    switch (r.kind) {
-        case ExitKind::exited:
-            return r.exit_code == 0 ? "" : "exited with code " + std::to_string(r.exit_code);
-        case ExitKind::signaled:
-            return "killed by signal " + std::to_string(r.signal);
-        case ExitKind::failed_to_start:
-            return r.error;
-        case ExitKind::timed_out:
-            return "timed out after " + std::to_string(timeout_sec) + " s; process group killed";
-        case ExitKind::cancelled:
-            return "cancelled by operator";
-    }
-    return r.error;
-}
-
-wire::Output to_wire(CapturedOutput&& out) {
-    return wire::Output{std::move(out.data), out.total_bytes, out.truncated};
-}
 
 class Agent {
 public:
@@ -347,21 +312,7 @@ private:
             running_.erase(task.batch_id);
         }
 
-        wire::TaskResult result;
-        result.batch_id = task.batch_id;
-        result.agent_id = task.agent_id;
-        result.state = state_of(r);
-        result.exit_code = r.kind == ExitKind::exited ? r.exit_code : -1;
-        result.signal = r.signal;
-        result.error = reason_of(r, task.timeout_sec);
-        result.out = to_wire(std::move(r.out));
-        result.err = to_wire(std::move(r.err));
-        result.started_at_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(r.started.time_since_epoch())
-                .count();
-        result.duration_ms = r.duration.count();
-        result.reported_by = "agent";
-        publish_result(result);
+        publish_result(exec_task_result(task, std::move(r)));
     }
 
     // On file_writer_'s one thread: every transfer reads through the
@@ -558,18 +509,7 @@ int run(const Config& config) {
         log::error("agent", "nats.connect_failed", {{"error", bus.status().message()}});
         return 3;
     }
-    // The Bus refused a missing or expired certificate; one that ends soon
-    // is worth a line in the log of every start.
-    if (auto cert = bo.tls.cert_file.empty() ? Result<CertInfo>(error(Code::not_found, ""))
-                                              : read_cert_file(bo.tls.cert_file);
-        cert.ok()) {
-        std::int64_t left = days_left(cert->not_after, wire::now_ms() / 1000);
-        if (left < kExpiryWarningDays)
-            log::warn("agent", "tls.certificate_expires_soon",
-                      {{"agent_id", config.agent.id},
-                       {"path", bo.tls.cert_file},
-                       {"days_left", std::to_string(left)}});
-    }
+    warn_if_certificate_ends_soon(config.agent.id, bo.tls);
 
     int exit_code = 0;
     {

@@ -3,6 +3,8 @@
 #include "startup.h"
 
 #include "oasis/log.h"
+#include "oasis/pki.h"
+#include "oasis/wire.h"
 
 #include <unistd.h>
 
@@ -50,6 +52,17 @@ std::unique_ptr<Subscription> claim_identity(Bus& bus, const std::string& agent_
         return std::make_unique<Subscription>();  // carry on without the guard
     }
     return std::move(*answer);
+}
+
+void warn_if_certificate_ends_soon(const std::string& agent_id, const TlsFiles& tls) {
+    if (tls.cert_file.empty()) return;
+    auto cert = read_cert_file(tls.cert_file);
+    if (!cert.ok()) return;
+    std::int64_t left = days_left(cert->not_after, wire::now_ms() / 1000);
+    if (left < kExpiryWarningDays)
+        log::warn(
+            "agent", "tls.certificate_expires_soon",
+            {{"agent_id", agent_id}, {"path", tls.cert_file}, {"days_left", std::to_string(left)}});
 }
 
 bool load_verifier(const Config& config, std::optional<TaskVerifier>& verifier) {

@@ -17,6 +17,10 @@ namespace oasis::agent {
 // the id is taken.
 std::unique_ptr<Subscription> claim_identity(Bus& bus, const std::string& agent_id);
 
+// Warns once when this agent's certificate ends within kExpiryWarningDays
+// (the Bus refuses a missing or expired one); nothing without TLS.
+void warn_if_certificate_ends_soon(const std::string& agent_id, const TlsFiles& tls);
+
 // Loads the server's public key, which every task must be signed with,
 // into `verifier` (left empty, after one warning, for a setup without
 // one). False, after logging why, when a configured key cannot be used or
