@@ -2,19 +2,20 @@
 // any absence, from the task stream), run each at most once, report results.
 #include "agent.h"
 
+#include "exec_result.h"
 #include "executor.h"
 #include "facts.h"
 #include "file_task.h"
-#include "temp_file.h"
+#include "identity_claim.h"
 #include "running_groups.h"
 #include "startup.h"
 #include "task_gate.h"
 #include "task_journal.h"
+#include "temp_file.h"
 
 #include "oasis/audit.h"
 #include "oasis/bus.h"
 #include "oasis/log.h"
-#include "oasis/pki.h"
 #include "oasis/signing.h"
 #include "oasis/version.h"
 #include "oasis/wire.h"
@@ -36,47 +37,14 @@ constexpr std::size_t kCatchUpPage = 4096;
 
 using namespace std::chrono_literals;
 
-wire::NodeState state_of(const ExecResult& r) {
-    switch (r.kind) {
-        case ExitKind::exited:
-            return r.exit_code == 0 ? wire::NodeState::succeeded : wire::NodeState::failed;
-        case ExitKind::signaled:
-        case ExitKind::failed_to_start:
-            return wire::NodeState::failed;
-        case ExitKind::timed_out:
-            return wire::NodeState::timed_out;
-        case ExitKind::cancelled:
-            return wire::NodeState::cancelled;
-    }
-    return wire::NodeState::failed;
-}
-
-std::string reason_of(const ExecResult& r, int timeout_sec) {
-    switch (r.kind) {
-        case ExitKind::exited:
-            return r.exit_code == 0 ? "" : "exited with code " + std::to_string(r.exit_code);
-        case ExitKind::signaled:
-            return "killed by signal " + std::to_string(r.signal);
-        case ExitKind::failed_to_start:
-            return r.error;
-        case ExitKind::timed_out:
-            return "timed out after " + std::to_string(timeout_sec) + " s; process group killed";
-        case ExitKind::cancelled:
-            return "cancelled by operator";
-    }
-    return r.error;
-}
-
-wire::Output to_wire(CapturedOutput&& out) {
-    return wire::Output{std::move(out.data), out.total_bytes, out.truncated};
-}
-
 class Agent {
 public:
-    Agent(const Config& config, Bus& bus, TaskJournal& journal, RunningGroups& groups,
-          const TaskVerifier* verifier)
+    // Takes no task while `identity` does not hold; borrows everything.
+    Agent(const Config& config, Bus& bus, const IdentityClaim& identity, TaskJournal& journal,
+          RunningGroups& groups, const TaskVerifier* verifier)
         : config_(config),
           bus_(bus),
+          identity_(identity),
           journal_(journal),
           groups_(groups),
           gate_(config.agent.id, verifier, journal),
@@ -89,6 +57,9 @@ public:
     }
 
     void on_task_message(Message&& m) {
+        // After a reconnect nats.c resubscribes before the id is claimed
+        // again: such a task is read back by the catch-up after the claim.
+        if (!identity_.held()) return;
         live_since_cursor_ = true;  // see advance_cursor_past_live_tasks()
         auto task = wire::decode_task(m.data);
         if (!task.ok()) {
@@ -104,13 +75,15 @@ public:
 
     // Reads the task subject from where this agent stopped: tasks that were
     // queued while it was away, and the stored copies of those that came
-    // live. Cancels in the backlog apply before anything in it runs.
-    void catch_up() {
+    // live. Cancels in the backlog apply before anything in it runs. False
+    // when the read failed, to be tried again.
+    bool catch_up() {
         struct Stored {
             wire::Task task;
             TaskGate::Verdict verdict;
         };
         std::vector<Stored> backlog;
+        bool read_all = true;
         std::uint64_t seq = journal_.cursor() + 1;
         const std::string subject = wire::task_subject(config_.agent.id);
         // Through a consumer scoped to this agent's subject: the NATS
@@ -127,6 +100,7 @@ public:
                                             kCatchUpPage);
             if (!stored.ok()) {
                 log::warn("agent", "catch_up.failed", {{"error", stored.status().message()}});
+                read_all = false;
                 break;
             }
             for (auto& m : *stored) {
@@ -147,15 +121,24 @@ public:
         if (seq > 1) journal_.advance_cursor(seq - 1);
         if (!backlog.empty())
             log::info("agent", "catch_up.done", {{"tasks", std::to_string(backlog.size())}});
+        return read_all;
     }
 
-    // Call before subscribing to the task subject: the tasks stored until
-    // now were published before the subscription, so none of them has a
-    // live copy to come, and a live copy of one is a replay.
-    void before_subscribing() {
-        if (!bus_.connected()) return;  // not known; the gate allows for it
+    // Subscribes to the task subject, once the id is claimed (see
+    // IdentityClaim). The tasks stored until then were published before
+    // the subscription, so none of them has a live copy to come, and a live
+    // copy of one is a replay.
+    Status take_tasks() {
+        if (tasks_) return {};
         auto last = bus_.get_last(wire::kTaskStream, wire::task_subject(config_.agent.id));
         if (last.ok()) gate_.subscribing_after(last->stream_seq);
+        auto sub = bus_.subscribe(wire::task_subject(config_.agent.id), "",
+                                  [this](Message&& m) { on_task_message(std::move(m)); });
+        if (!sub.ok()) return sub.status();
+        tasks_ = std::move(*sub);
+        log::info("agent", "agent.started",
+                  {{"agent_id", config_.agent.id}, {"version", kVersion}});
+        return {};
     }
 
     // Live tasks carry no stream sequence, so the cursor only moves in
@@ -229,9 +212,10 @@ public:
         }
     }
 
-    // Stops every running command (the agent is going away); each reports
-    // cancelled, and queued ones do not start.
-    void stop_all() {
+    // Takes no more tasks and stops every running command (the agent is
+    // going away); each reports cancelled, and queued ones do not start.
+    void stop() {
+        tasks_.reset();
         std::lock_guard lock(mu_);
         stopping_ = true;
         for (auto& [batch, exec] : running_) exec->cancel();
@@ -352,21 +336,7 @@ private:
             running_.erase(task.batch_id);
         }
 
-        wire::TaskResult result;
-        result.batch_id = task.batch_id;
-        result.agent_id = task.agent_id;
-        result.state = state_of(r);
-        result.exit_code = r.kind == ExitKind::exited ? r.exit_code : -1;
-        result.signal = r.signal;
-        result.error = reason_of(r, task.timeout_sec);
-        result.out = to_wire(std::move(r.out));
-        result.err = to_wire(std::move(r.err));
-        result.started_at_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(r.started.time_since_epoch())
-                .count();
-        result.duration_ms = r.duration.count();
-        result.reported_by = "agent";
-        publish_result(result);
+        publish_result(exec_task_result(task, std::move(r)));
     }
 
     // On file_writer_'s one thread: every transfer reads through the
@@ -446,6 +416,7 @@ private:
 
     const Config& config_;
     Bus& bus_;
+    const IdentityClaim& identity_;
     TaskJournal& journal_;
     RunningGroups& groups_;
     TaskGate gate_;
@@ -461,20 +432,20 @@ private:
     WorkQueue runners_;
     WorkQueue file_writer_{1};  // file tasks, one at a time, oldest first
     const std::int64_t started_at_ms_;
+    std::unique_ptr<Subscription> tasks_;  // last: ends before what its handler uses
 };
 
 using Clock = std::chrono::steady_clock;
 
 // The agent's main loop: every 200 ms, stop on SIGINT/SIGTERM, else do
 // whatever is due. Returns the process exit code.
-int serve_until_stopped(const Config& config, Bus& bus, Agent& agent, const sigset_t& stop,
-                        std::vector<RunningGroups::Leftover> leftovers,
-                        std::atomic<bool>& reconnected) {
+int serve_until_stopped(const Config& config, Bus& bus, IdentityClaim& identity, Agent& agent,
+                        const sigset_t& stop, std::vector<RunningGroups::Leftover> leftovers) {
     auto next_heartbeat = Clock::now();
     auto next_facts =
         Clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
     bool caught_up = false;
-    std::unique_ptr<Subscription> identity;
+    auto next_catch_up = Clock::now();
     timespec tick{0, 200 * 1000 * 1000};
     for (;;) {
         int sig = sigtimedwait(&stop, nullptr, &tick);
@@ -487,20 +458,35 @@ int serve_until_stopped(const Config& config, Bus& bus, Agent& agent, const sigs
                         {"error", "the NATS connection is closed for good; exiting"}});
             return 3;
         }
-        if (reconnected.exchange(false)) {
-            caught_up = false;
-            next_heartbeat = Clock::now();
+        // The id before any task: a process that has not claimed it takes,
+        // reads back, reports and announces nothing in the id's name, or a
+        // second process with the id would run tasks meant for the first
+        // until it learnt of it. A claim lasts one connection, so it is
+        // made again after each reconnect, and the catch-up follows it.
+        if (bus.connected() && !identity.held()) {
+            switch (identity.claim()) {
+                case IdentityClaim::Outcome::taken:
+                    return 2;
+                case IdentityClaim::Outcome::retry:
+                    continue;
+                case IdentityClaim::Outcome::held:
+                    if (Status st = agent.take_tasks(); !st.ok()) {
+                        log::error("agent", "subscribe.failed", {{"error", st.message()}});
+                        return 3;
+                    }
+                    caught_up = false;
+                    next_catch_up = next_heartbeat = Clock::now();
+                    break;
+            }
         }
-        if (bus.connected()) {
-            if (!identity && !(identity = claim_identity(bus, config.agent.id))) return 2;
-            if (!leftovers.empty()) {
-                agent.report_leftovers(leftovers);
-                leftovers.clear();
-            }
-            if (!caught_up) {
-                agent.catch_up();
-                caught_up = true;
-            }
+        if (!identity.held()) continue;
+        if (!leftovers.empty()) {
+            agent.report_leftovers(leftovers);
+            leftovers.clear();
+        }
+        if (!caught_up && Clock::now() >= next_catch_up) {
+            caught_up = agent.catch_up();
+            next_catch_up = Clock::now() + 1s;  // a failed read is tried again then
         }
         if (Clock::now() >= next_facts) {
             agent.refresh_facts();
@@ -508,7 +494,7 @@ int serve_until_stopped(const Config& config, Bus& bus, Agent& agent, const sigs
                 Clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
         }
         if (Clock::now() >= next_heartbeat) {
-            agent.advance_cursor_past_live_tasks();
+            if (caught_up) agent.advance_cursor_past_live_tasks();
             agent.send_heartbeat();
             next_heartbeat =
                 Clock::now() + std::chrono::seconds(config.agent.heartbeat_interval_sec);
@@ -548,51 +534,30 @@ int run(const Config& config) {
     if (!leftovers.empty())
         log::warn("agent", "leftover_commands", {{"tasks", std::to_string(leftovers.size())}});
 
-    auto reconnected = std::make_shared<std::atomic<bool>>(false);
+    // Every change of the connection ends the identity claim made on it.
+    auto changes = std::make_shared<std::atomic<std::uint64_t>>(0);
     BusOptions bo;
     bo.urls = config.nats.urls;
     bo.name = "oasis-agent " + config.agent.id;
     bo.tls = tls_files(config.tls.certs_dir, config.agent.id);
     bo.inbox_prefix = wire::agent_inbox_prefix(config.agent.id);
     bo.retry_initial_connect = true;
-    bo.on_state = [reconnected](std::string_view event) {
-        if (event == "reconnected") reconnected->store(true);
-    };
+    bo.on_state = [changes](std::string_view) { changes->fetch_add(1); };
     auto bus = Bus::connect(bo);
     if (!bus.ok()) {
         log::error("agent", "nats.connect_failed", {{"error", bus.status().message()}});
         return 3;
     }
-    // The Bus refused a missing or expired certificate; one that ends soon
-    // is worth a line in the log of every start.
-    if (auto cert = bo.tls.cert_file.empty() ? Result<CertInfo>(error(Code::not_found, ""))
-                                              : read_cert_file(bo.tls.cert_file);
-        cert.ok()) {
-        std::int64_t left = days_left(cert->not_after, wire::now_ms() / 1000);
-        if (left < kExpiryWarningDays)
-            log::warn("agent", "tls.certificate_expires_soon",
-                      {{"agent_id", config.agent.id},
-                       {"path", bo.tls.cert_file},
-                       {"days_left", std::to_string(left)}});
-    }
+    warn_if_certificate_ends_soon(config.agent.id, bo.tls);
 
     int exit_code = 0;
     {
-        Agent agent(config, **bus, **journal, groups, verifier ? &*verifier : nullptr);
-        agent.before_subscribing();
-        auto sub =
-            (*bus)->subscribe(wire::task_subject(config.agent.id), "",
-                              [&agent](Message&& m) { agent.on_task_message(std::move(m)); });
-        if (!sub.ok()) {
-            log::error("agent", "subscribe.failed", {{"error", sub.status().message()}});
-            return 3;
-        }
-        log::info("agent", "agent.started", {{"agent_id", config.agent.id}, {"version", kVersion}});
-        exit_code = serve_until_stopped(config, **bus, agent, stop_signals, std::move(leftovers),
-                                        *reconnected);
+        IdentityClaim identity(**bus, config.agent.id, changes);
+        Agent agent(config, **bus, identity, **journal, groups, verifier ? &*verifier : nullptr);
+        exit_code =
+            serve_until_stopped(config, **bus, identity, agent, stop_signals, std::move(leftovers));
         log::info("agent", "agent.stopping", {{"agent_id", config.agent.id}});
-        sub->reset();
-        agent.stop_all();
+        agent.stop();
     }
     return exit_code;
 }

@@ -1,21 +1,18 @@
-// Checks an agent makes before it takes tasks.
+// Checks an agent makes as it starts.
 #pragma once
 
 #include "oasis/bus.h"
 #include "oasis/config.h"
 #include "oasis/signing.h"
 
-#include <memory>
 #include <optional>
 #include <string>
 
 namespace oasis::agent {
 
-// Makes sure no other agent process answers to this id (a second agent
-// with the same id would run every task twice: two clones of one machine
-// image, say), then answers to it itself. Null, after logging why, when
-// the id is taken.
-std::unique_ptr<Subscription> claim_identity(Bus& bus, const std::string& agent_id);
+// Warns once when this agent's certificate ends within kExpiryWarningDays
+// (the Bus refuses a missing or expired one); nothing without TLS.
+void warn_if_certificate_ends_soon(const std::string& agent_id, const TlsFiles& tls);
 
 // Loads the server's public key, which every task must be signed with,
 // into `verifier` (left empty, after one warning, for a setup without

@@ -43,7 +43,7 @@ show_logs() {
         [ -f "$log" ] || continue
         echo "----- last lines of $(basename "$log")" >&2
         if [ "$(basename "$log")" == nats.log ]; then
-            grep -v '\[INF\]' "$log" | tail -n 10 >&2  # warnings and errors only
+            { grep -v '\[INF\]' "$log" || true; } | tail -n 10 >&2  # warnings and errors only
         else
             tail -n 25 "$log" >&2
         fi
