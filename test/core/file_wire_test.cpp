@@ -23,6 +23,19 @@ wire::FileApplyRequest apply_request() {
     return req;
 }
 
+// A file task for n1 carrying apply_request()'s file.
+wire::Task file_task() {
+    wire::Task t;
+    t.task_id = "b-0123456789ab.n1";
+    t.kind = wire::TaskKind::file;
+    t.batch_id = "b-0123456789ab";
+    t.agent_id = "n1";
+    t.created_at_ms = 1;
+    t.start_by_ms = 2;
+    t.file = apply_request().file;
+    return t;
+}
+
 // The apply request's JSON with one field replaced by `value` (raw JSON).
 std::string apply_with(const std::string& field, const std::string& value) {
     std::string json = wire::encode(apply_request());
@@ -132,14 +145,7 @@ TEST_CASE("history keys are short, fixed and differ per path", "[file_wire]") {
 }
 
 TEST_CASE("a file task and a file batch carry their file", "[file_wire]") {
-    wire::Task t;
-    t.task_id = "b-0123456789ab.n1";
-    t.kind = wire::TaskKind::file;
-    t.batch_id = "b-0123456789ab";
-    t.agent_id = "n1";
-    t.created_at_ms = 1;
-    t.start_by_ms = 2;
-    t.file = apply_request().file;
+    wire::Task t = file_task();
     auto back = wire::decode_task(wire::encode(t));
     REQUIRE(back.ok());
     CHECK(back->kind == wire::TaskKind::file);
@@ -168,14 +174,7 @@ TEST_CASE("a file task and a file batch carry their file", "[file_wire]") {
 }
 
 TEST_CASE("a small file's content travels in its task, checked for size", "[file_wire]") {
-    wire::Task t;
-    t.task_id = "b-0123456789ab.n1";
-    t.kind = wire::TaskKind::file;
-    t.batch_id = "b-0123456789ab";
-    t.agent_id = "n1";
-    t.created_at_ms = 1;
-    t.start_by_ms = 2;
-    t.file = apply_request().file;  // size 5
+    wire::Task t = file_task();  // size 5
     auto back = wire::decode_task(wire::encode(t));
     REQUIRE(back.ok());
     CHECK_FALSE(back->content);  // none given: the node fetches
