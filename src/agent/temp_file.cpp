@@ -130,7 +130,8 @@ Status TempFile::commit(const std::string& dir, const std::string& dest) {
     int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int err = dir_fd < 0 ? errno : (::fsync(dir_fd) != 0 ? errno : 0);
     if (dir_fd >= 0) ::close(dir_fd);
-    if (err != 0) return system_error(err, "replaced " + dest + " but cannot sync directory " + dir);
+    if (err != 0)
+        return system_error(err, "replaced " + dest + " but cannot sync directory " + dir);
     return {};
 }
 
