@@ -494,6 +494,7 @@ int serve_until_stopped(const Config& config, Bus& bus, IdentityClaim& identity,
                 Clock::now() + std::chrono::seconds(config.agent.fact_collection_interval_sec);
         }
         if (Clock::now() >= next_heartbeat) {
+            if (identity.recheck() == IdentityClaim::Outcome::taken) return 2;
             if (caught_up) agent.advance_cursor_past_live_tasks();
             agent.send_heartbeat();
             next_heartbeat =

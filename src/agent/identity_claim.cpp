@@ -91,6 +91,17 @@ IdentityClaim::Outcome IdentityClaim::claim() {
     return Outcome::held;
 }
 
+IdentityClaim::Outcome IdentityClaim::recheck() {
+    auto other = bus_.request(instance_subject(agent_id_), nonce_, kAnswerWithin);
+    if (!other.ok()) return Outcome::held;  // nobody answered, or NATS is away
+    log::error("agent", "agent_id.in_use",
+               {{"agent_id", agent_id_},
+                {"other", other->data},
+                {"error", "another agent answers to this id too (it took the id while this one "
+                          "could not answer); give each its own; stopping"}});
+    return Outcome::taken;
+}
+
 bool IdentityClaim::held() const {
     return held_at_.load() == changes_->load();
 }

@@ -46,6 +46,13 @@ public:
     // From the first call on, this process answers to the id.
     Outcome claim();
 
+    // Asks again, while the claim holds, whether another process answers to
+    // the id: one may have claimed it while this process could not answer
+    // (frozen, swapping, stopped), and both would then run every task.
+    // taken (logged) when one does; then both stop, and a restart sorts
+    // it out. Blocks up to kAnswerWithin.
+    Outcome recheck();
+
     // True from a claim that held until the connection next changes.
     // Thread-safe: the task subscription asks for every message.
     bool held() const;

@@ -65,9 +65,19 @@ bool repeatable(const std::string& name) {
     return name == "labels" || name == "label" || name == "groups" || name == "nats-host";
 }
 
+// The flags that take no value; given one, only true or false, as cxxopts
+// would also read 1, t or False.
+bool is_switch(const std::string& name) {
+    return name == "yes" || name == "verbose" || name == "wait" || name == "force";
+}
+
 Status check_given_once(const cxxopts::ParseResult& args) {
     std::set<std::string> seen;
     for (const auto& kv : args.arguments()) {
+        if (is_switch(kv.key()) && kv.value() != "true" && kv.value() != "false")
+            return error(Code::invalid_argument, "--" + kv.key() +
+                                                     " takes no value (or true or false), got " +
+                                                     core::quote(kv.value()));
         if (repeatable(kv.key()) || seen.insert(kv.key()).second) continue;
         if (kv.key() == "target")
             return error(Code::invalid_argument,

@@ -104,6 +104,8 @@ expect_rc 2 "file clear --yes=false"
 expect_contains "$ERR" "give --yes to do it without a terminal" "file clear --yes=false"
 expect_usage_error "oasis: error: Argument ‘maybe’ failed to parse (see --help)" \
     file clear --yes=maybe
+expect_usage_error 'oasis: error: --yes takes no value (or true or false), got "1"' \
+    file clear --yes=1
 expect_usage_error "oasis: error: Argument ‘x’ failed to parse (see --help)" \
     agent list --verbose=x
 
