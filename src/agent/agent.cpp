@@ -228,6 +228,26 @@ public:
     }
 
 private:
+    // Whether the result stream holds this node's result for the task's
+    // batch. Read through a consumer scoped to the result's subject: a
+    // direct get permitted on oasis.result.*.<id> would let a literal ">"
+    // in place of the batch read every agent's results, while NATS refuses
+    // a consumer filter with ">" before its end.
+    bool has_stored_result(const wire::Task& task) {
+        auto stored = bus_.read_subject(wire::kResultStream,
+                                        wire::result_subject(task.batch_id, task.agent_id), 1,
+                                        wire::result_check_consumer(task.agent_id), 1);
+        return stored.ok() && !stored->empty();
+    }
+
+    // Whether a late task's node is settled already, so that refusing it
+    // is no news: its batch expired (the server settled the node), or it
+    // ran before and has a result (read back with a wiped state directory).
+    bool settled(const wire::Task& task, bool from_stream) {
+        if (wire::now_ms() > wire::expiry_ms(task.start_by_ms, task.timeout_sec)) return true;
+        return from_stream && has_stored_result(task);
+    }
+
     // Carries out the gate's verdict on an exec task (or a refused one).
     void act(wire::Task task, const TaskGate::Verdict& verdict, bool from_stream) {
         switch (verdict.action) {
@@ -237,6 +257,11 @@ private:
             case TaskGate::Action::drop:
                 return;
             case TaskGate::Action::refuse:
+                if (verdict.reason == "expired" && settled(task, from_stream)) {
+                    log::info("agent", "task.skipped",
+                              {{"agent_id", config_.agent.id}, {"batch_id", task.batch_id}});
+                    return;
+                }
                 report_refusal(task, verdict);
                 return;
             case TaskGate::Action::fail:
@@ -248,17 +273,8 @@ private:
         }
         if (is_cancelled(task.batch_id)) return;  // the server wrote "cancelled"
         // A task read back may have run before this journal existed (a wiped
-        // state directory): a stored result says so. Read through a consumer
-        // scoped to the result's subject: a direct get permitted on
-        // oasis.result.*.<id> would let a literal ">" in place of the batch
-        // read every agent's results, while NATS refuses a consumer filter
-        // with ">" before its end.
-        if (from_stream) {
-            auto stored = bus_.read_subject(wire::kResultStream,
-                                            wire::result_subject(task.batch_id, task.agent_id), 1,
-                                            wire::result_check_consumer(task.agent_id), 1);
-            if (stored.ok() && !stored->empty()) return;
-        }
+        // state directory): a stored result says so.
+        if (from_stream && has_stored_result(task)) return;
         log::info("agent", "task.accepted",
                   {{"batch_id", task.batch_id}, {"task_id", task.task_id}});
         // File tasks go through one queue, in the order accepted: two
@@ -277,14 +293,6 @@ private:
     // lost; and a flood of forged tasks gives a log line and an alert each,
     // with no rate limit.
     void report_refusal(const wire::Task& task, const TaskGate::Verdict& verdict) {
-        if (verdict.reason == "expired" &&
-            wire::now_ms() > wire::expiry_ms(task.start_by_ms, task.timeout_sec)) {
-            // Its batch expired and the server settled this node: an old
-            // task read back after a long absence (or a wiped state dir).
-            log::info("agent", "task.skipped",
-                      {{"agent_id", config_.agent.id}, {"batch_id", task.batch_id}});
-            return;
-        }
         log::error("agent", "task.refused",
                    {{"agent_id", config_.agent.id},
                     {"task_id", task.task_id},

@@ -32,8 +32,7 @@ grep -q '"event":"task.skipped"' "$T/agent-agent-2.log" || fail "agent-2 did not
 if grep -q '"event":"task.refused"' "$T/agent-agent-2.log"; then
     fail "agent-2 logged its old task as refused"
 fi
-cli audit list --output json
-expect_eq "$(jq '[.entries[] | select(.alert)] | length' <<<"$OUT")" 0 "alerts in the audit trail"
+
 
 cli exec run -t agent-1 --timeout 1 --output json -- sh -c "echo ran >>'$T/runs'; kill -9 \$PPID"
 expect_rc 1 "a batch whose agent died running it"
@@ -42,5 +41,28 @@ expect_eq "$(jq -r '.report.results[0].error' <<<"$OUT")" \
     "the agent went offline before it sent a result; the task may have run" \
     "why agent-1 is unreachable"
 expect_eq "$(sort "$T/runs" | uniq -c | awk '{print $1}')" 2 "runs"
+wait "${AGENT_PIDS[agent-1]}" 2>/dev/null || true
 unset "AGENT_PIDS[agent-1]"  # gone already
+
+# A task that ran, read back by an agent with a wiped state directory while
+# its batch is still open (start window past, --timeout not): its node has
+# a result, so it is skipped quietly too.
+start_agent agent-1
+wait_online agent-1
+cli exec run -t agent-1 --timeout 600 -- true
+expect_rc 0 "a batch with a long timeout"
+sleep 1.5  # past the start window of 1 s
+stop_agent agent-1
+rm -rf "$T/state/agent-1"
+log=$T/agent-agent-1.log
+catch_ups=$(grep -c '"event":"catch_up.done"' "$log" || true)
+refusals=$(grep -c '"event":"task.refused"' "$log" || true)
+start_agent agent-1
+wait_online agent-1
+caught_up_again() { [ "$(grep -c '"event":"catch_up.done"' "$log")" -gt "$catch_ups" ]; }
+wait_until 10 "agent-1 to read its tasks back" caught_up_again
+expect_eq "$(grep -c '"event":"task.refused"' "$log" || true)" "$refusals" \
+    "refusals logged by agent-1 after its state was wiped"
+cli audit list --output json
+expect_eq "$(jq '[.entries[] | select(.alert)] | length' <<<"$OUT")" 0 "alerts in the audit trail"
 ok
