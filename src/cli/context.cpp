@@ -61,24 +61,33 @@ void Context::add_common_options(cxxopts::Options& options) {
 
 namespace {
 
-bool repeatable(const std::string& name) {
-    return name == "labels" || name == "label" || name == "groups" || name == "nats-host";
+// What the options say of their own flags: which take no value (switches)
+// and which may be repeated (a list each use adds to).
+struct FlagKinds {
+    std::set<std::string> switches, repeatable;
+};
+
+FlagKinds kinds_of(const cxxopts::Options& options) {
+    FlagKinds kinds;
+    for (const auto& group : options.groups())
+        for (const auto& o : options.group_help(group).options) {
+            if (o.l.empty()) continue;
+            if (o.is_boolean) kinds.switches.insert(o.l.front());
+            if (o.is_container) kinds.repeatable.insert(o.l.front());
+        }
+    return kinds;
 }
 
-// The flags that take no value; given one, only true or false, as cxxopts
-// would also read 1, t or False.
-bool is_switch(const std::string& name) {
-    return name == "yes" || name == "verbose" || name == "wait" || name == "force";
-}
-
-Status check_given_once(const cxxopts::ParseResult& args) {
+// A switch given a value takes only true or false (cxxopts would also read
+// 1, t or False); any other flag but a list may be given once.
+Status check_flags(const cxxopts::ParseResult& args, const FlagKinds& kinds) {
     std::set<std::string> seen;
     for (const auto& kv : args.arguments()) {
-        if (is_switch(kv.key()) && kv.value() != "true" && kv.value() != "false")
+        if (kinds.switches.count(kv.key()) && kv.value() != "true" && kv.value() != "false")
             return error(Code::invalid_argument, "--" + kv.key() +
                                                      " takes no value (or true or false), got " +
                                                      core::quote(kv.value()));
-        if (repeatable(kv.key()) || seen.insert(kv.key()).second) continue;
+        if (kinds.repeatable.count(kv.key()) || seen.insert(kv.key()).second) continue;
         if (kv.key() == "target")
             return error(Code::invalid_argument,
                          "-t/--target may be given once; combine selectors with `or`, "
@@ -111,7 +120,7 @@ std::optional<cxxopts::ParseResult> Context::parse_flags(cxxopts::Options& optio
                            "\" (see --help)");
         return std::nullopt;
     }
-    if (Status st = check_given_once(parsed); !st.ok()) {
+    if (Status st = check_flags(parsed, kinds_of(options)); !st.ok()) {
         exit = usage_error(st.message());
         return std::nullopt;
     }

@@ -32,7 +32,7 @@ public:
     static std::unique_ptr<Context> parse(cxxopts::Options& options, int argc, char** argv,
                                           int first, int& exit);
     // The flags alone, for commands that need no configuration or NATS.
-    // Any flag but --labels, --label, --groups and --nats-host may be given
+    // A flag that is not a list (--labels, --groups, ...) may be given
     // once: a second --agent-id is an error, not the one that wins.
     static std::optional<cxxopts::ParseResult> parse_flags(cxxopts::Options& options, int argc,
                                                            char** argv, int first, int& exit);
