@@ -88,10 +88,10 @@ std::optional<std::string> ControlService::inline_content(const wire::FileWrite&
                              bytes.append(chunk);
                              return Status{};
                          });
+    // get() checked the bytes against the object's digest; that digest
+    // must be the file's.
     Status st = got.status();
-    Sha256 digest;
-    digest.update(bytes);
-    auto hex = digest.finish_hex();
+    auto hex = st.ok() ? object_digest_to_hex(got->digest) : Result<std::string>(st);
     if (st.ok() && (bytes.size() != file.size || !hex.ok() || *hex != file.sha256))
         st = error(Code::data_loss, "the stored object does not hold the file's content");
     if (!st.ok()) {
