@@ -267,13 +267,22 @@ TEST_CASE("hostile names and buckets are refused before anything is sent", "[obj
     CHECK(stored_messages(*f.bus, "files") == 0);
 }
 
-TEST_CASE("a streamed read delivers a subject in order through a small window", "[bus]") {
-    oasis::testing::NatsServer nats;
-    auto bus = connect_to(nats);
+namespace {
+
+// The stream "T" on subjects t.>, for the streamed-read cases.
+void make_stream_t(oasis::Bus& bus) {
     oasis::StreamSpec spec;
     spec.name = "T";
     spec.subjects = {"t.>"};
-    REQUIRE(bus->ensure_stream(spec).ok());
+    REQUIRE(bus.ensure_stream(spec).ok());
+}
+
+}  // namespace
+
+TEST_CASE("a streamed read delivers a subject in order through a small window", "[bus]") {
+    oasis::testing::NatsServer nats;
+    auto bus = connect_to(nats);
+    make_stream_t(*bus);
     for (int i = 0; i < 100; ++i) {
         REQUIRE(bus->js_publish("t.mine", std::to_string(i)).ok());
         REQUIRE(bus->js_publish("t.other", "x").ok());
@@ -298,10 +307,7 @@ TEST_CASE("reads stopped early with deliveries in flight leave the connection wo
           "[bus]") {
     oasis::testing::NatsServer nats;
     auto bus = connect_to(nats);
-    oasis::StreamSpec spec;
-    spec.name = "T";
-    spec.subjects = {"t.>"};
-    REQUIRE(bus->ensure_stream(spec).ok());
+    make_stream_t(*bus);
     const std::string chunk(kChunk, 'c');
     for (int i = 0; i < 64; ++i) REQUIRE(bus->js_publish("t.big", chunk).ok());
     for (int round = 0; round < 150; ++round) {
